@@ -1,0 +1,1 @@
+"""Harness for a real dovecot on loopback (fixtures for pytest)."""

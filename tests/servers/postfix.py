@@ -1,0 +1,1 @@
+"""Harness for a real postfix on loopback (fixtures for pytest)."""

@@ -1,0 +1,1 @@
+"""Harness for a real rbldnsd on loopback (fixtures for pytest)."""
