@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""check_dnsbl: is an address, host, range or domain on a DNS blocklist?
+
+Options -> core lookups (mailrep.dnsbl) -> nagiosplugin objects. Exit codes 0-3.
+Heavy imports happen inside :func:`build`, so ``-V`` and ``-h`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+if __name__ == "__main__" and not __package__:  # run straight from a checkout
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from mailrep.cli import (
+    Outcome,
+    PluginParser,
+    RunContext,
+    UsageError,
+    add_common_options,
+    positive_int,
+    run,
+)
+
+LABEL = "DNSBL"
+
+EXAMPLES = """\
+examples:
+  check_dnsbl -H 198.51.100.25                 one address against the default lists
+  check_dnsbl -H mail.example.com              every A and AAAA of a host
+  check_dnsbl -H 198.51.100.0/28 -z zen.spamhaus.org -z psbl.surriel.com
+  check_dnsbl -d example.com                   a domain against the domain lists
+  check_dnsbl -H 198.51.100.25 --zones-file /etc/nagios-plugins/check_rbl.ini
+  check_dnsbl -H 198.51.100.25 -w 0 -c 1       one listing WARNING, two CRITICAL
+  check_dnsbl -H 198.51.100.25 --format json   one JSON document (cron, scripts)
+
+states: a listing is CRITICAL, a policy/scope listing (e.g. Spamhaus PBL) WARNING, lookup
+errors and broken or suspect zones WARNING (named in the output); bad input, a run with no
+usable answer, or hitting -t is UNKNOWN. A failed query is never counted as "not listed".
+"""
+
+
+def build_parser() -> PluginParser:
+    from mailrep.blocklist_options import add_blocklist_options
+
+    parser = PluginParser(
+        prog="check_dnsbl",
+        description="Check IP addresses, hostnames, CIDR ranges and domains against DNS "
+        "blocklists, decoding every answer with the list's published return codes.",
+        epilog=EXAMPLES,
+    )
+    what = parser.add_argument_group("what to check")
+    what.add_argument(
+        "-H",
+        "--host",
+        action="append",
+        default=[],
+        metavar="ADDRESS|HOSTNAME|CIDR",
+        help="an IPv4/IPv6 address, a hostname (every A and AAAA is checked) or a CIDR "
+        "range (repeatable)",
+    )
+    what.add_argument(
+        "-d",
+        "--domain",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="a domain checked against the domain lists (repeatable)",
+    )
+    what.add_argument(
+        "--max-addresses",
+        type=positive_int,
+        default=256,
+        metavar="N",
+        help="refuse to check more than N addresses in one run (default 256, a /24)",
+    )
+    add_blocklist_options(parser)
+    add_common_options(parser, default_timeout=10)
+    return parser
+
+
+def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
+    import nagiosplugin
+    from mailrep import blocklist_check as bc
+    from mailrep.blocklist_options import blocklist_config, catalogue_from, catalogue_listing
+    from mailrep.dnsbl import lookup
+    from mailrep.targets import build_targets
+
+    if args.list_zones:
+        sys.stdout.write(catalogue_listing(catalogue_from(args)[0]))
+        raise SystemExit(0)
+    if not args.host and not args.domain:
+        raise UsageError("nothing to check: give -H ADDRESS|HOSTNAME|CIDR or -d DOMAIN")
+    config = blocklist_config(args, ctx.deadline)
+    targets = build_targets(
+        args.host,
+        args.domain,
+        config.settings,
+        allow_nonglobal=args.allow_nonglobal,
+        max_addresses=args.max_addresses,
+    )
+    resource = bc.BlocklistResource(
+        LABEL, lambda: lookup(targets.items, config.zones, config.settings)
+    )
+    what = targets.items[0].text if len(targets.items) == 1 else f"{len(targets.items)} items"
+    check = nagiosplugin.Check(
+        resource,
+        *bc.blocklist_contexts(args, resource.lookups),
+        bc.BlocklistSummary(resource, what, ctx.verbose, targets.notes),
+    )
+    return Outcome(check, lambda: {**bc.blocklist_json(resource), "notes": targets.notes})
+
+
+def main(argv: list[str] | None = None) -> None:
+    from mailrep.addresses import InputError
+    from mailrep.blocklist_options import ConfigError
+    from mailrep.zones import CatalogueError
+
+    run(
+        LABEL,
+        build_parser(),
+        build,
+        argv,
+        expected_errors=(InputError, ConfigError, CatalogueError),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""The few bits of the DNS wire format a DNSBL client needs, without importing a DNS library.
+
+Why not dnspython here: importing ``dns.message`` costs ~0.07 s and building/parsing a query
+~0.16 ms of CPU; a check of one IP against 25 lists must start and finish in about one round
+trip, and a /22 against 10 lists sends 10,000 queries. A DNSBL query is one question of
+type A, AAAA or TXT, and the answer we need is the response code plus the A/AAAA/TXT rdata,
+so a small, strict codec does it. It is cross-checked against dnspython in the tests and
+fuzzed; anything it cannot read is reported as a malformed answer (an error), never as
+"not listed".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from dataclasses import dataclass
+
+TYPE_A = 1
+TYPE_CNAME = 5
+TYPE_TXT = 16
+TYPE_AAAA = 28
+CLASS_IN = 1
+
+RCODE_NAMES = {
+    0: "NOERROR",
+    1: "FORMERR",
+    2: "SERVFAIL",
+    3: "NXDOMAIN",
+    4: "NOTIMP",
+    5: "REFUSED",
+}
+
+_HEADER = struct.Struct("!HHHHHH")
+_RR_FIXED = struct.Struct("!HHIH")
+
+
+class WireError(ValueError):
+    """A response we cannot trust to be well formed."""
+
+
+def encode_name(name: str) -> bytes:
+    """Absolute name -> wire labels; rejects labels over 63 octets and names over 255."""
+    out = bytearray()
+    for label in name.rstrip(".").split("."):
+        raw = label.encode("ascii")
+        if not raw or len(raw) > 63:
+            raise WireError(f"bad label in {name!r}")
+        out.append(len(raw))
+        out += raw
+    out.append(0)
+    if len(out) > 255:
+        raise WireError(f"name too long: {name!r}")
+    return bytes(out)
+
+
+def build_query(qid: int, name: str, rdtype: int, recursion: bool = True) -> bytes:
+    """One-question query; RD set so the same code works against a recursive resolver."""
+    flags = 0x0100 if recursion else 0
+    return (
+        _HEADER.pack(qid, flags, 1, 0, 0, 0)
+        + encode_name(name)
+        + struct.pack("!HH", rdtype, CLASS_IN)
+    )
+
+
+def question_bytes(query: bytes) -> bytes:
+    """The question section of a query we built (everything after the header)."""
+    return query[12:]
+
+
+@dataclass(frozen=True)
+class Response:
+    """What a response says about our question."""
+
+    qid: int
+    rcode: int
+    truncated: bool
+    records: tuple[str, ...]  # A/AAAA as text addresses, TXT as joined strings
+
+    @property
+    def rcode_name(self) -> str:
+        return RCODE_NAMES.get(self.rcode, f"RCODE{self.rcode}")
+
+
+def response_id(wire: bytes) -> int | None:
+    """The message id, or None for a packet too short to be DNS."""
+    if len(wire) < 12:
+        return None
+    return (wire[0] << 8) | wire[1]
+
+
+def _skip_name(wire: bytes, pos: int) -> int:
+    """Position after a (possibly compressed) name; validates bounds, follows no pointers."""
+    end = len(wire)
+    for _ in range(128):
+        if pos >= end:
+            raise WireError("name runs past the end")
+        length = wire[pos]
+        if length == 0:
+            return pos + 1
+        if length & 0xC0 == 0xC0:
+            if pos + 1 >= end:
+                raise WireError("truncated pointer")
+            return pos + 2
+        if length & 0xC0:
+            raise WireError("bad label type")
+        pos += 1 + length
+    raise WireError("too many labels")
+
+
+def parse_response(wire: bytes, question: bytes) -> Response:
+    """Decode a response to a query whose question section was ``question``.
+
+    The question must be echoed exactly (case-insensitively): an answer to some other
+    question (a stray or spoofed packet) is rejected rather than believed.
+    """
+    if len(wire) < 12:
+        raise WireError("short packet")
+    qid, flags, qdcount, ancount, _nscount, _arcount = _HEADER.unpack_from(wire)
+    if not flags & 0x8000:
+        raise WireError("not a response")
+    rcode = flags & 0x000F
+    truncated = bool(flags & 0x0200)
+    pos = 12
+    if qdcount == 1:
+        qend = pos + len(question)
+        if wire[pos:qend].lower() != question.lower():
+            raise WireError("response is for another question")
+        pos = qend
+    elif qdcount == 0 and rcode != 0:
+        # Some servers (and REFUSED/FORMERR paths) omit the question; nothing else to read.
+        return Response(qid, rcode, truncated, ())
+    else:
+        raise WireError(f"{qdcount} questions in response")
+    qtype = struct.unpack_from("!H", question, len(question) - 4)[0]
+    records: list[str] = []
+    for _ in range(ancount):
+        pos = _skip_name(wire, pos)
+        if pos + _RR_FIXED.size > len(wire):
+            raise WireError("truncated record")
+        rtype, rclass, _ttl, rdlen = _RR_FIXED.unpack_from(wire, pos)
+        pos += _RR_FIXED.size
+        rdata = wire[pos : pos + rdlen]
+        if len(rdata) != rdlen:
+            raise WireError("truncated rdata")
+        pos += rdlen
+        if rclass != CLASS_IN or rtype != qtype:
+            continue  # CNAME chains and unrelated records: only the asked type counts
+        records.append(_decode_rdata(rtype, rdata))
+    return Response(qid, rcode, truncated, tuple(records))
+
+
+def _decode_rdata(rtype: int, rdata: bytes) -> str:
+    if rtype == TYPE_A:
+        if len(rdata) != 4:
+            raise WireError("A record of wrong length")
+        return str(ipaddress.IPv4Address(rdata))
+    if rtype == TYPE_AAAA:
+        if len(rdata) != 16:
+            raise WireError("AAAA record of wrong length")
+        return str(ipaddress.IPv6Address(rdata))
+    if rtype == TYPE_TXT:
+        parts: list[str] = []
+        i = 0
+        while i < len(rdata):
+            n = rdata[i]
+            chunk = rdata[i + 1 : i + 1 + n]
+            if len(chunk) != n:
+                raise WireError("truncated TXT string")
+            parts.append(chunk.decode("utf-8", "replace"))
+            i += 1 + n
+        return "".join(parts)
+    raise WireError(f"unexpected type {rtype}")
