@@ -40,7 +40,9 @@ def parse_nameserver(text: str) -> Nameserver:
     value = text.strip()
     host, port = value, 53
     if value.startswith("["):
-        host, _, rest = value[1:].partition("]")
+        host, bracket, rest = value[1:].partition("]")
+        if not bracket:
+            raise ValueError(f"bad nameserver {text!r}")
         if rest:
             if not rest.startswith(":"):
                 raise ValueError(f"bad nameserver {text!r}")
