@@ -114,17 +114,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from mailrep.addresses import InputError
-    from mailrep.blocklist_options import ConfigError
-    from mailrep.zones import CatalogueError
-
-    run(
-        LABEL,
-        build_parser(),
-        build,
-        argv,
-        expected_errors=(InputError, ConfigError, CatalogueError),
-    )
+    run(LABEL, build_parser(), build, argv)
 
 
 if __name__ == "__main__":

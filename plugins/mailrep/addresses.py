@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from .errors import CannotJudge
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: Networks that are never global even where :attr:`ipaddress.IPv4Address.is_global`
@@ -58,7 +60,7 @@ _HOSTNAME = re.compile(
 )
 
 
-class InputError(ValueError):
+class InputError(CannotJudge, ValueError):
     """Input that cannot be judged: the plugins report it as UNKNOWN with this message."""
 
 

@@ -10,20 +10,25 @@ import argparse
 import os
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from . import zones as zonecat
 from .cli import nagios_range, positive_float, positive_int
-from .dnsbl import LookupSettings
-from .resolver import Nameserver, parse_nameserver, system_nameservers
+from .errors import CannotJudge
+
+if TYPE_CHECKING:  # the lookup machinery is imported only when a check really runs
+    from . import zones as zonecat
+    from .dnsbl import LookupSettings
 
 DQS_ENV = "MAILREP_DQS_KEY"
 
 
-class ConfigError(ValueError):
+class ConfigError(CannotJudge, ValueError):
     """Options that cannot work together or point at nothing (UNKNOWN)."""
 
 
-def nameserver_arg(text: str) -> Nameserver:
+def nameserver_arg(text: str) -> Any:
+    from .resolver import parse_nameserver
+
     try:
         return parse_nameserver(text)
     except ValueError as exc:
@@ -170,6 +175,8 @@ def catalogue_from(args: argparse.Namespace) -> tuple[zonecat.Catalogue, list[st
     A check_rbl ``.ini`` names the zones to check (that is what it meant to check_rbl); a
     TOML file extends the catalogue, and its ``default = true`` zones join the default set.
     """
+    from . import zones as zonecat
+
     catalogue = zonecat.load_default()
     requested = list(args.zones)
     if args.zones_file:
@@ -181,6 +188,10 @@ def catalogue_from(args: argparse.Namespace) -> tuple[zonecat.Catalogue, list[st
 
 
 def blocklist_config(args: argparse.Namespace, deadline: float) -> BlocklistConfig:
+    from . import zones as zonecat
+    from .dnsbl import LookupSettings
+    from .resolver import system_nameservers
+
     catalogue, requested = catalogue_from(args)
     zones = zonecat.select(catalogue, requested, args.exclude_zone)
     if not zones:

@@ -15,17 +15,16 @@ long output only with ``-v``; the Resource/Context/Summary model is used as inte
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from . import __version__
+from .errors import CannotJudge
 
 STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 EXIT_UNKNOWN = 3
@@ -203,6 +202,8 @@ def emit(
 ) -> NoReturn:
     """Print one result in the chosen format and exit with its code."""
     if fmt == "json":
+        import json
+
         doc = {
             "plugin": label,
             "state": STATES[state],
@@ -249,8 +250,10 @@ def _failure(
         return f"missing dependency: {exc.name} (reinstall mailrep)", []
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted", []
-    if expected and isinstance(exc, expected):
+    if isinstance(exc, CannotJudge) or (expected and isinstance(exc, expected)):
         return str(exc), []
+    import traceback
+
     details = traceback.format_exc().splitlines() if verbose >= 3 else []
     return f"internal error: {type(exc).__name__}: {exc}", details
 

@@ -23,6 +23,8 @@ from enum import StrEnum
 from importlib import resources
 from typing import Any
 
+from .errors import CannotJudge
+
 
 class Meaning(StrEnum):
     LISTING = "listing"  # reputation listing: mail from here is being rejected
@@ -31,7 +33,7 @@ class Meaning(StrEnum):
     CLEAN = "clean"  # an explicit "not listed" code (e.g. a whitelist answer)
 
 
-class CatalogueError(ValueError):
+class CatalogueError(CannotJudge, ValueError):
     """A catalogue file that cannot be used (reported as UNKNOWN)."""
 
 
