@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .errors import CannotJudge
 
@@ -88,8 +87,7 @@ def is_hostname(text: str) -> bool:
     return bool(_HOSTNAME.match(text)) and not text.replace(".", "").isdigit()
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """One thing the user asked about, before resolution or expansion."""
 
     text: str

@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .cli import nagios_range, positive_float, positive_int
 from .errors import CannotJudge
@@ -162,8 +161,7 @@ def add_blocklist_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@dataclass(frozen=True)
-class BlocklistConfig:
+class BlocklistConfig(NamedTuple):
     zones: list[zonecat.Zone]
     settings: LookupSettings
     catalogue: zonecat.Catalogue

@@ -20,8 +20,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from . import __version__
 from .errors import CannotJudge
@@ -134,8 +133,7 @@ def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) 
     )
 
 
-@dataclass
-class RunContext:
+class RunContext(NamedTuple):
     """What a plugin's builder needs besides its options."""
 
     started: float
@@ -143,12 +141,11 @@ class RunContext:
     verbose: int
 
 
-@dataclass
-class Outcome:
+class Outcome(NamedTuple):
     """A plugin's evaluated check plus what its JSON document adds."""
 
     check: Any  # nagiosplugin.Check, already called
-    extra: Callable[[], dict[str, Any]] = field(default=lambda: {})
+    extra: Callable[[], dict[str, Any]] = dict
 
 
 def _perfdata(check: Any) -> list[dict[str, Any]]:
@@ -160,6 +157,7 @@ def _perfdata(check: Any) -> list[dict[str, Any]]:
         perf = metric.performance()
         if perf is None:
             continue
+
         def blank(value: Any) -> Any:
             return None if value in (None, "") else value
 

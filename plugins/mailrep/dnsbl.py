@@ -1,5 +1,9 @@
 """Blocklist lookups: many addresses against many zones, with answers that never lie.
 
+Value types are NamedTuples rather than dataclasses on purpose: a plugin is a short
+process, and importing :mod:`dataclasses` plus generating each class's methods cost ~15 ms
+of a start-up budget measured in tens of milliseconds (bench/bench_dnsbl.py).
+
 A result per (item, zone) is one of LISTED, POLICY, CLEAN, ERROR, BROKEN or SKIPPED. The
 rules that make it trustworthy:
 
@@ -14,12 +18,11 @@ rules that make it trustworthy:
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from . import addresses, dnswire
 from .addresses import IPAddress
@@ -36,8 +39,7 @@ class Status(StrEnum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """Something to look up: an address (IP lists) or a domain (domain lists)."""
 
     text: str
@@ -57,8 +59,7 @@ class Item:
         return cls(domain.rstrip(".").lower())
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """What one zone says about one item."""
 
     item: Item
@@ -84,8 +85,7 @@ class Verdict:
         return self.zone.url_for(self.item.text) if self.zone.lookup_url else ""
 
 
-@dataclass(frozen=True)
-class ZoneHealth:
+class ZoneHealth(NamedTuple):
     """The RFC 5782 self-test of one zone."""
 
     zone: Zone
@@ -96,13 +96,12 @@ class ZoneHealth:
     detail: str = ""
 
 
-@dataclass
-class Report:
+class Report(NamedTuple):
     """Everything one run learnt, in a form every plugin can present."""
 
-    verdicts: list[Verdict] = field(default_factory=list)
-    health: dict[str, ZoneHealth] = field(default_factory=dict)
-    zones: list[Zone] = field(default_factory=list)
+    verdicts: list[Verdict]
+    health: dict[str, ZoneHealth]
+    zones: list[Zone]
     elapsed: float = 0.0
     queries: int = 0
 
@@ -123,8 +122,7 @@ class Report:
         return [h for h in self.health.values() if h.suspect and not h.broken]
 
 
-@dataclass(frozen=True)
-class LookupSettings:
+class LookupSettings(NamedTuple):
     nameservers: Sequence[Nameserver]
     query_timeout: float = 4.0
     concurrency: int = 100
@@ -207,7 +205,7 @@ def _health(zone: Zone, shown: str, listed: Reply | None, clean: Reply | None) -
     return ZoneHealth(zone, shown, broken, suspect, error, "; ".join(problems))
 
 
-async def _run(items: Sequence[Item], zones: Sequence[Zone], settings: LookupSettings) -> Report:
+def _run(items: Sequence[Item], zones: Sequence[Zone], settings: LookupSettings) -> Report:
     started = time.monotonic()
     resolver = StubResolver(
         list(settings.nameservers),
@@ -233,31 +231,36 @@ async def _run(items: Sequence[Item], zones: Sequence[Zone], settings: LookupSet
     questions = [q for *_rest, q in plan]
     for _zone, _shown, ql, qc in tests.values():
         questions.extend(q for q in (ql, qc) if q is not None)
-    replies = await resolver.ask_all(questions)
+    replies = resolver.ask_all(questions)
 
-    report = Report(zones=list(zones), queries=len(set(questions)))
-    for name, (zone, shown, ql, qc) in tests.items():
-        report.health[name] = _health(
-            zone, shown, replies.get(ql) if ql else None, replies.get(qc) if qc else None
-        )
+    health = {
+        name: _health(zone, shown, replies.get(ql) if ql else None, replies.get(qc) if qc else None)
+        for name, (zone, shown, ql, qc) in tests.items()
+    }
     verdicts: list[Verdict] = []
     for item, zone, shown, question in plan:
         reply = replies[question]
         status, answers, error = _decode(zone, reply)
-        health = report.health.get(zone.name)
-        if health is not None and health.broken and status in (Status.LISTED, Status.POLICY):
+        zone_health = health.get(zone.name)
+        if (
+            zone_health is not None
+            and zone_health.broken
+            and status
+            in (
+                Status.LISTED,
+                Status.POLICY,
+            )
+        ):
             status, error = Status.BROKEN, "zone is broken (lists its never-listed test entry)"
         verdicts.append(
             Verdict(item, zone, shown, status, answers, (), error, reply.elapsed, question.name)
         )
     if settings.fetch_txt:
-        verdicts = await _add_txt(resolver, verdicts)
-    report.verdicts = verdicts
-    report.elapsed = time.monotonic() - started
-    return report
+        verdicts = _add_txt(resolver, verdicts)
+    return Report(verdicts, health, list(zones), time.monotonic() - started, len(set(questions)))
 
 
-async def _add_txt(resolver: StubResolver, verdicts: list[Verdict]) -> list[Verdict]:
+def _add_txt(resolver: StubResolver, verdicts: list[Verdict]) -> list[Verdict]:
     """TXT records for listings only: they carry the list's reason and removal link."""
     wanted = {
         Question(v.query, dnswire.TYPE_TXT)
@@ -268,32 +271,22 @@ async def _add_txt(resolver: StubResolver, verdicts: list[Verdict]) -> list[Verd
         return verdicts
     if resolver.deadline is not None and resolver.deadline - time.monotonic() < 0.05:
         return verdicts
-    replies = await resolver.ask_all(wanted)
+    replies = resolver.ask_all(wanted)
     out = []
     for v in verdicts:
         reply = replies.get(Question(v.query, dnswire.TYPE_TXT))
         if reply is not None and reply.ok and reply.records:
-            v = Verdict(
-                v.item,
-                v.zone,
-                v.zone_shown,
-                v.status,
-                v.answers,
-                reply.records,
-                v.error,
-                v.elapsed,
-                v.query,
-            )
+            v = v._replace(txt=reply.records)
         out.append(v)
     return out
 
 
 def lookup(items: Sequence[Item], zones: Sequence[Zone], settings: LookupSettings) -> Report:
     """Look every item up on every zone that applies to it; see the module docstring."""
-    return asyncio.run(_run(items, zones, settings))
+    return _run(items, zones, settings)
 
 
-async def resolve_hostnames(
+def resolve_hostnames(
     names: Iterable[str], settings: LookupSettings
 ) -> dict[str, tuple[list[IPAddress], str]]:
     """A and AAAA of each hostname through the configured nameservers.
@@ -308,7 +301,7 @@ async def resolve_hostnames(
         deadline=settings.deadline,
     )
     questions = [Question(f"{n}.", t) for n in names for t in (dnswire.TYPE_A, dnswire.TYPE_AAAA)]
-    replies = await resolver.ask_all(questions)
+    replies = resolver.ask_all(questions)
     result: dict[str, tuple[list[IPAddress], str]] = {}
     for name in dict.fromkeys(names):
         found: list[IPAddress] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 TYPE_A = 1
 TYPE_CNAME = 5
@@ -68,8 +68,7 @@ def question_bytes(query: bytes) -> bytes:
     return query[12:]
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):
     """What a response says about our question."""
 
     qid: int

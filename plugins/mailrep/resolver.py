@@ -1,21 +1,28 @@
 """An asynchronous stub resolver built for many small DNSBL questions at once.
 
 Every question of a run (real queries and RFC 5782 self-tests) is sent concurrently, capped
-by a semaphore so free lists are not flooded, and bounded by two clocks: a per-question
+so free lists are not flooded, and bounded by two clocks: a per-question
 timeout and one deadline for the whole run (so ``-t`` always wins and the plugin still has
 time to print what it learnt). A failed question is an :class:`Reply` with ``error`` set —
 never silently an empty answer. UDP sockets are *connected*: only the nameserver's own
 packets are read, and an ICMP "port unreachable" fails the question at once instead of
 waiting for a timeout.
+
+It is a plain :mod:`selectors` loop rather than asyncio: importing asyncio alone costs
+~17 ms and its per-datagram machinery more than the DNS work itself, and a plugin run is
+one short burst of questions with nothing else to do meanwhile.
 """
 
 from __future__ import annotations
 
-import asyncio
+import errno
+import heapq
 import random
+import selectors
+import socket
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import dnswire
 
@@ -24,8 +31,7 @@ from . import dnswire
 SOCKETS_PER_SERVER = 4
 
 
-@dataclass(frozen=True)
-class Nameserver:
+class Nameserver(NamedTuple):
     host: str
     port: int = 53
 
@@ -76,14 +82,12 @@ def system_nameservers(path: str = "/etc/resolv.conf") -> list[Nameserver]:
     return servers
 
 
-@dataclass(frozen=True)
-class Question:
+class Question(NamedTuple):
     name: str  # absolute, with trailing dot
     rdtype: int
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     """The outcome of one question. ``error`` is None only for a usable answer."""
 
     question: Question
@@ -98,44 +102,37 @@ class Reply:
         return self.error is None
 
 
-class _Channel(asyncio.DatagramProtocol):
-    """One connected UDP socket and the questions waiting on it, keyed by message id."""
+class _Pending:
+    """A question in flight: its attempts so far and when to act next."""
 
-    def __init__(self) -> None:
-        self.transport: asyncio.DatagramTransport | None = None
-        self.pending: dict[int, tuple[bytes, asyncio.Future[dnswire.Response]]] = {}
+    __slots__ = ("attempts", "done", "last_error", "last_server", "question", "started", "wire_q")
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+    def __init__(self, question: Question, wire_q: bytes, started: float) -> None:
+        self.question = question
+        self.wire_q = wire_q
+        self.started = started
+        self.attempts = 0
+        self.done = False
+        self.last_error = "timeout"
+        self.last_server: str | None = None
 
-    def datagram_received(self, data: bytes, addr: object) -> None:
-        qid = dnswire.response_id(data)
-        entry = self.pending.get(qid) if qid is not None else None
-        if entry is None:
-            return  # late, duplicate or stray: ignore
-        question, fut = entry
-        try:
-            response = dnswire.parse_response(data, question)
-        except dnswire.WireError:
-            return  # not an answer to our question: keep waiting for the real one
-        if not fut.done():
-            fut.set_result(response)
 
-    def error_received(self, exc: Exception) -> None:
-        # ICMP errors are per socket, not per id: fail everything waiting here.
-        for _question, fut in list(self.pending.values()):
-            if not fut.done():
-                fut.set_exception(exc)
+class _Channel:
+    """One connected UDP socket to one nameserver and the ids waiting on it."""
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.error_received(exc or ConnectionError("socket closed"))
+    __slots__ = ("server", "sock", "waiting")
+
+    def __init__(self, server: Nameserver, sock: socket.socket) -> None:
+        self.server = server
+        self.sock = sock
+        self.waiting: dict[int, _Pending] = {}
 
 
 class StubResolver:
     """Ask a fixed list of nameservers many questions concurrently.
 
-    ``query_timeout`` bounds one question (with retransmissions at a third of it, rotating
-    through the nameservers); ``deadline`` (a :func:`time.monotonic` value) bounds them all.
+    ``query_timeout`` bounds one question (retransmitted every third of it, rotating through
+    the nameservers); ``deadline`` (a :func:`time.monotonic` value) bounds them all.
     """
 
     def __init__(
@@ -149,184 +146,239 @@ class StubResolver:
     ) -> None:
         if not nameservers:
             raise ValueError("no nameserver to ask")
-        self.nameservers = nameservers
+        self.nameservers = list(nameservers)
         self.query_timeout = query_timeout
         self.concurrency = max(1, concurrency)
         self.deadline = deadline
         self.recursion = recursion
-        self._channels: dict[Nameserver, list[_Channel]] = {}
         self._rng = random.SystemRandom()
+        self._offset = self._rng.randrange(len(self.nameservers))  # spread load over servers
+        self._timers: list[tuple[float, int, _Pending]] = []
+        self._seq = 0
 
-    async def _channel(self, server: Nameserver) -> _Channel:
-        channels = self._channels.setdefault(server, [])
-        if len(channels) < SOCKETS_PER_SERVER:
-            loop = asyncio.get_running_loop()
-            _transport, proto = await loop.create_datagram_endpoint(
-                _Channel, remote_addr=(server.host, server.port)
-            )
-            channels.append(proto)
-            return proto
-        return min(channels, key=lambda c: len(c.pending))
+    def _schedule(self, when: float, pending: _Pending) -> None:
+        self._seq += 1
+        heapq.heappush(self._timers, (when, self._seq, pending))
 
-    def close(self) -> None:
-        for channels in self._channels.values():
-            for ch in channels:
-                if ch.transport is not None:
-                    ch.transport.close()
-        self._channels.clear()
+    # -- the loop ---------------------------------------------------------------------------
 
-    def _remaining(self, started: float) -> float:
-        limit = started + self.query_timeout
-        if self.deadline is not None:
-            limit = min(limit, self.deadline)
-        return limit - time.monotonic()
-
-    async def _attempt(
-        self, server: Nameserver, wire_question: bytes, name: str, rdtype: int
-    ) -> asyncio.Future[dnswire.Response]:
-        channel = await self._channel(server)
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[dnswire.Response] = loop.create_future()
-        for _ in range(8):
-            qid = self._rng.randrange(65536)
-            if qid not in channel.pending:
-                break
-        else:
-            raise RuntimeError("no free message id")
-        channel.pending[qid] = (wire_question, fut)
-        fut.add_done_callback(lambda _f, c=channel, q=qid: c.pending.pop(q, None))
-        assert channel.transport is not None
-        channel.transport.sendto(dnswire.build_query(qid, name, rdtype, self.recursion))
-        return fut
-
-    async def ask(self, question: Question) -> Reply:
-        """One question, answered or failed within the per-question and run bounds.
-
-        The first attempt goes to one nameserver; a lost packet is retransmitted every third
-        of the question's timeout and a failing server (SERVFAIL, REFUSED, ICMP) hands over
-        to the next at once. The first usable response wins.
-        """
-        started = time.monotonic()
+    def ask_all(self, questions: Iterable[Question]) -> dict[Question, Reply]:
+        """Every question, at most ``concurrency`` in flight; exactly one reply each."""
+        todo = list(dict.fromkeys(questions))
+        replies: dict[Question, Reply] = {}
+        selector = selectors.DefaultSelector()
+        channels: dict[Nameserver, list[_Channel]] = {}
+        self._timers = timers = []
+        active = 0
+        nxt = 0
         try:
-            wire_question = dnswire.question_bytes(
-                dnswire.build_query(0, question.name, question.rdtype)
-            )
+            while nxt < len(todo) or active:
+                now = time.monotonic()
+                while nxt < len(todo) and active < self.concurrency:
+                    question = todo[nxt]
+                    nxt += 1
+                    pending = self._start(question, now, replies)
+                    if pending is not None:
+                        active += 1
+                        self._schedule(now, pending)
+                if not active:
+                    break
+                wake = timers[0][0] if timers else now + 0.1
+                for key, _events in selector.select(max(0.0, wake - time.monotonic())):
+                    active -= self._receive(key.data, replies)
+                now = time.monotonic()
+                while timers and timers[0][0] <= now:
+                    _when, _s, pending = heapq.heappop(timers)
+                    if pending.done:
+                        continue
+                    again = self._tick(pending, now, selector, channels, replies)
+                    if again is None:
+                        active -= 1
+                    else:
+                        self._schedule(again, pending)
+        finally:
+            for chans in channels.values():
+                for ch in chans:
+                    selector.unregister(ch.sock)
+                    ch.sock.close()
+            selector.close()
+        return replies
+
+    def _start(
+        self, question: Question, now: float, replies: dict[Question, Reply]
+    ) -> _Pending | None:
+        if self.deadline is not None and now >= self.deadline:
+            replies[question] = Reply(question, None, (), "timeout (run deadline)", 0.0, None)
+            return None
+        try:
+            wire_q = dnswire.question_bytes(dnswire.build_query(0, question.name, question.rdtype))
         except dnswire.WireError as exc:
-            return Reply(question, None, (), f"bad query name: {exc}", 0.0, None)
-        offset = self._rng.randrange(len(self.nameservers))
-        servers = self.nameservers[offset:] + self.nameservers[:offset]
-        max_attempts = 3 * len(servers)
-        live: list[asyncio.Future[dnswire.Response]] = []
-        last_error, last_server, tried = "timeout", None, 0
+            replies[question] = Reply(question, None, (), f"bad query name: {exc}", 0.0, None)
+            return None
+        return _Pending(question, wire_q, now)
+
+    def _limit(self, pending: _Pending) -> float:
+        limit = pending.started + self.query_timeout
+        return min(limit, self.deadline) if self.deadline is not None else limit
+
+    def _tick(
+        self,
+        pending: _Pending,
+        now: float,
+        selector: selectors.BaseSelector,
+        channels: dict[Nameserver, list[_Channel]],
+        replies: dict[Question, Reply],
+    ) -> float | None:
+        """Send the next attempt or give up; returns when to look at this question again."""
+        limit = self._limit(pending)
+        if now >= limit or pending.attempts >= 3 * len(self.nameservers):
+            if now < limit and pending.attempts:
+                return limit  # all attempts sent: wait for late answers until the limit
+            self._finish(pending, replies, None)
+            return None
+        server = self.nameservers[(self._offset + pending.attempts) % len(self.nameservers)]
+        pending.attempts += 1
+        pending.last_server = str(server)
         try:
-            while self._remaining(started) > 0:
-                if tried < max_attempts:
-                    server = servers[tried % len(servers)]
-                    tried += 1
-                    last_server = str(server)
-                    try:
-                        fut = await self._attempt(
-                            server, wire_question, question.name, question.rdtype
-                        )
-                        live.append(fut)
-                    except OSError as exc:
-                        last_error = f"network error: {exc.strerror or exc}"
-                        continue
-                elif not live:
-                    break
-                step = min(self._remaining(started), self.query_timeout / 3)
-                if step <= 0:
-                    break
-                await asyncio.wait(live, timeout=step, return_when=asyncio.FIRST_COMPLETED)
-                for fut in [f for f in live if f.done()]:
-                    live.remove(fut)
-                    outcome = self._judge(fut)
-                    if isinstance(outcome, str):
-                        last_error = outcome
-                        continue
-                    if outcome.truncated:
-                        return await self._over_tcp(question, started, last_server)
-                    return self._reply(question, outcome, started, last_server)
-        finally:
-            for fut in live:
-                fut.cancel()
-        return Reply(question, None, (), last_error, time.monotonic() - started, last_server)
-
-    @staticmethod
-    def _judge(fut: asyncio.Future[dnswire.Response]) -> dnswire.Response | str:
-        """A usable response, or the error text for this attempt."""
-        if fut.cancelled():
-            return "cancelled"
-        exc = fut.exception()
-        if exc is not None:
-            if isinstance(exc, ConnectionRefusedError):
-                return "connection refused"
-            return f"network error: {exc}"
-        response = fut.result()
-        if response.rcode in (0, 3):
-            return response
-        return response.rcode_name
-
-    def _reply(
-        self, question: Question, response: dnswire.Response, started: float, server: str | None
-    ) -> Reply:
-        return Reply(
-            question,
-            response.rcode_name,
-            response.records,
-            None,
-            time.monotonic() - started,
-            server,
-        )
-
-    async def _over_tcp(self, question: Question, started: float, server: str | None) -> Reply:
-        """A truncated UDP answer: ask again over TCP (rare for DNSBLs, so plain code)."""
-        ns = self.nameservers[0]
-        remaining = self._remaining(started)
-        if remaining <= 0:
-            return Reply(question, None, (), "timeout", time.monotonic() - started, server)
-        qid = self._rng.randrange(65536)
-        wire = dnswire.build_query(qid, question.name, question.rdtype, self.recursion)
-        try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(ns.host, ns.port), remaining
-            )
-            try:
-                writer.write(len(wire).to_bytes(2, "big") + wire)
-                size = int.from_bytes(
-                    await asyncio.wait_for(reader.readexactly(2), self._remaining(started)), "big"
+            channel = self._channel(server, selector, channels)
+            qid = self._free_id(channel)
+            channel.waiting[qid] = pending
+            channel.sock.send(
+                dnswire.build_query(
+                    qid, pending.question.name, pending.question.rdtype, self.recursion
                 )
-                data = await asyncio.wait_for(reader.readexactly(size), self._remaining(started))
-            finally:
-                writer.close()
-            response = dnswire.parse_response(data, dnswire.question_bytes(wire))
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, dnswire.WireError) as exc:
-            kind = "timeout" if isinstance(exc, TimeoutError) else f"TCP retry failed: {exc}"
-            return Reply(question, None, (), kind, time.monotonic() - started, str(ns))
-        if response.rcode not in (0, 3):
-            return Reply(
-                question,
-                response.rcode_name,
-                (),
-                response.rcode_name,
-                time.monotonic() - started,
-                str(ns),
             )
-        return self._reply(question, response, started, str(ns))
+        except OSError as exc:
+            pending.last_error = _os_error(exc)
+            return now  # try the next server at once
+        return min(limit, now + self.query_timeout / 3)
 
-    async def ask_all(self, questions: Iterable[Question]) -> dict[Question, Reply]:
-        """Every question concurrently (at most ``concurrency`` in flight); one reply each."""
-        unique = list(dict.fromkeys(questions))
-        gate = asyncio.Semaphore(self.concurrency)
+    def _channel(
+        self,
+        server: Nameserver,
+        selector: selectors.BaseSelector,
+        channels: dict[Nameserver, list[_Channel]],
+    ) -> _Channel:
+        chans = channels.setdefault(server, [])
+        if len(chans) < SOCKETS_PER_SERVER:
+            family = socket.AF_INET6 if ":" in server.host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            sock.setblocking(False)
+            try:
+                sock.connect((server.host, server.port))
+            except OSError:
+                sock.close()
+                raise
+            channel = _Channel(server, sock)
+            selector.register(sock, selectors.EVENT_READ, channel)
+            chans.append(channel)
+            return channel
+        return min(chans, key=lambda c: len(c.waiting))
 
-        async def bounded(q: Question) -> Reply:
-            async with gate:
-                if self.deadline is not None and time.monotonic() >= self.deadline:
-                    return Reply(q, None, (), "timeout (run deadline)", 0.0, None)
-                return await self.ask(q)
+    def _free_id(self, channel: _Channel) -> int:
+        for _ in range(16):
+            qid = self._rng.randrange(65536)
+            if qid not in channel.waiting:
+                return qid
+        raise OSError(errno.EAGAIN, "no free message id")
 
+    def _receive(self, channel: _Channel, replies: dict[Question, Reply]) -> int:
+        """Read every datagram waiting on a socket; returns how many questions finished."""
+        finished = 0
+        for _ in range(1024):
+            try:
+                data = channel.sock.recv(65535)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                # ICMP errors are per socket, not per id: every question waiting here failed
+                # on this server.
+                failed = list(channel.waiting.values())
+                channel.waiting.clear()
+                for pending in failed:
+                    pending.last_error = _os_error(exc)
+                    finished += self._server_failed(pending, replies)
+                break
+            qid = dnswire.response_id(data)
+            pending = channel.waiting.get(qid) if qid is not None else None
+            if pending is None or pending.done:
+                continue  # late, duplicate or stray
+            try:
+                response = dnswire.parse_response(data, pending.wire_q)
+            except dnswire.WireError:
+                continue  # not an answer to our question: keep waiting for the real one
+            del channel.waiting[qid]
+            if response.rcode not in (0, 3):
+                pending.last_error = response.rcode_name
+                finished += self._server_failed(pending, replies)
+                continue
+            if response.truncated:
+                response = self._over_tcp(pending) or response
+            self._finish(pending, replies, response)
+            finished += 1
+        return finished
+
+    def _server_failed(self, pending: _Pending, replies: dict[Question, Reply]) -> int:
+        """A server said no (SERVFAIL, REFUSED, ICMP): try a server not yet asked, else fail.
+
+        Asking the same server again would only repeat its answer. Returns 1 when the question
+        is finished.
+        """
+        if pending.done:
+            return 0
+        if pending.attempts < len(self.nameservers):
+            self._schedule(time.monotonic(), pending)
+            return 0
+        self._finish(pending, replies, None)
+        return 1
+
+    def _finish(
+        self, pending: _Pending, replies: dict[Question, Reply], response: dnswire.Response | None
+    ) -> None:
+        pending.done = True
+        elapsed = time.monotonic() - pending.started
+        q = pending.question
+        if response is None:
+            replies[q] = Reply(q, None, (), pending.last_error, elapsed, pending.last_server)
+        elif response.rcode not in (0, 3):
+            replies[q] = Reply(
+                q, response.rcode_name, (), response.rcode_name, elapsed, pending.last_server
+            )
+        else:
+            replies[q] = Reply(
+                q, response.rcode_name, response.records, None, elapsed, pending.last_server
+            )
+
+    def _over_tcp(self, pending: _Pending) -> dnswire.Response | None:
+        """A truncated UDP answer: ask again over TCP (rare for DNSBLs, so plain code)."""
+        remaining = self._limit(pending) - time.monotonic()
+        server = self.nameservers[0]
+        if remaining <= 0:
+            return None
+        qid = self._rng.randrange(65536)
+        q = pending.question
+        wire = dnswire.build_query(qid, q.name, q.rdtype, self.recursion)
         try:
-            replies = await asyncio.gather(*(bounded(q) for q in unique))
-        finally:
-            self.close()
-        return {r.question: r for r in replies}
+            with socket.create_connection((server.host, server.port), timeout=remaining) as conn:
+                conn.sendall(len(wire).to_bytes(2, "big") + wire)
+                data = _recv_exact(conn, int.from_bytes(_recv_exact(conn, 2), "big"))
+            return dnswire.parse_response(data, pending.wire_q)
+        except (OSError, dnswire.WireError) as exc:
+            pending.last_error = f"TCP retry failed: {exc}"
+            return None
+
+
+def _recv_exact(conn: socket.socket, size: int) -> bytes:
+    buf = b""
+    while len(buf) < size:
+        chunk = conn.recv(size - len(buf))
+        if not chunk:
+            raise OSError("connection closed")
+        buf += chunk
+    return buf
+
+
+def _os_error(exc: OSError) -> str:
+    if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
+        return "connection refused"
+    return f"network error: {exc.strerror or exc}"

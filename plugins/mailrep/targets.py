@@ -6,9 +6,8 @@ allows it: asking a public list about 10.0.0.1 says nothing and leaks your topol
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .addresses import (
     InputError,
@@ -21,10 +20,9 @@ from .addresses import (
 from .dnsbl import Item, LookupSettings, resolve_hostnames
 
 
-@dataclass
-class Targets:
-    items: list[Item] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # e.g. skipped non-global resolved addresses
+class Targets(NamedTuple):
+    items: list[Item]
+    notes: list[str]  # e.g. skipped non-global resolved addresses
 
 
 def _nonglobal(text: str) -> InputError:
@@ -43,11 +41,11 @@ def build_targets(
     max_addresses: int = 256,
 ) -> Targets:
     """Every item to look up, in the order given; raises :class:`InputError` on bad input."""
-    out = Targets()
+    out = Targets([], [])
     parsed = [classify_host(h) for h in hosts]
     parsed_domains = [classify_domain(d) for d in domains]
     names = [t.text for t in parsed if t.kind == "hostname"]
-    resolved = asyncio.run(resolve_hostnames(names, settings)) if names else {}
+    resolved = resolve_hostnames(names, settings) if names else {}
     total = 0
     for target in parsed:
         if target.kind == "ip":
@@ -79,5 +77,4 @@ def build_targets(
     seen: dict[str, Item] = {}
     for item in out.items:
         seen.setdefault(item.text, item)
-    out.items = list(seen.values())
-    return out
+    return Targets(list(seen.values()), out.notes)

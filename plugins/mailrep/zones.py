@@ -18,10 +18,9 @@ import ipaddress
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import CannotJudge
 
@@ -37,8 +36,7 @@ class CatalogueError(CannotJudge, ValueError):
     """A catalogue file that cannot be used (reported as UNKNOWN)."""
 
 
-@dataclass(frozen=True)
-class CodeRule:
+class CodeRule(NamedTuple):
     """One decoding rule: an exact code, an inclusive range, or a bitmask on the last octet."""
 
     meaning: Meaning
@@ -54,8 +52,7 @@ class CodeRule:
         return self.first <= code <= self.last
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """One decoded A record."""
 
     code: str
@@ -67,8 +64,7 @@ _LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 _OUTSIDE = "answer outside 127.0.0.0/8 (parked, hijacked or wildcarded zone)"
 
 
-@dataclass(frozen=True)
-class Zone:
+class Zone(NamedTuple):
     """A blocklist zone and everything needed to query it and read its answers."""
 
     name: str
@@ -185,12 +181,12 @@ def _zone(entry: Mapping[str, Any], origin: str) -> Zone:
     )
 
 
-@dataclass
 class Catalogue:
     """All known zones by name, in catalogue order."""
 
-    zones: dict[str, Zone] = field(default_factory=dict)
-    selects: bool = False  # a check_rbl list: its zones are the ones to check
+    def __init__(self, zones: dict[str, Zone] | None = None, selects: bool = False) -> None:
+        self.zones = dict(zones or {})
+        self.selects = selects  # a check_rbl list: its zones are the ones to check
 
     def defaults(self) -> list[Zone]:
         return [z for z in self.zones.values() if z.default and not z.dead]
@@ -258,7 +254,7 @@ def parse_check_rbl_ini(text: str, origin: str, base: Catalogue) -> Catalogue:
             name = value.strip().rstrip(".").lower()
             if name:
                 known = base.get(name)
-                zones[name] = replace(known, origin=origin)
+                zones[name] = known._replace(origin=origin)
     if not zones:
         raise CatalogueError(f"{origin}: no server= lines found")
     return Catalogue(zones, selects=True)

@@ -1,6 +1,5 @@
 """The stub resolver against scripted servers: failures are errors, never empty answers."""
 
-import asyncio
 import socket
 import time
 
@@ -18,7 +17,7 @@ def ask(server: str | list[str], question=Q, timeout=1.0, deadline=None):
     servers = [server] if isinstance(server, str) else server
     resolver = StubResolver([parse_nameserver(s) for s in servers], query_timeout=timeout,
                             deadline=deadline)
-    return asyncio.run(resolver.ask_all([question]))[question]
+    return resolver.ask_all([question])[question]
 
 
 @pytest.fixture
