@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.servers.rbldnsd",
     "tests.servers.dovecot",
     "tests.servers.postfix",
+    "tests.servers.unbound",
 ]

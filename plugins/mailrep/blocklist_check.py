@@ -135,7 +135,7 @@ def verdict_lines(report: Report, verbose: int) -> list[str]:
     if verbose >= 3:
         for v in report.verdicts:
             lines.append(
-                f"query {v.query} -> {v.status.value} {','.join(v.codes) or '-'} "
+                f"query {v.query_shown} -> {v.status.value} {','.join(v.codes) or '-'} "
                 f"{v.error} {v.elapsed * 1000:.1f} ms"
             )
     return lines

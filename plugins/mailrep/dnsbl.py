@@ -70,7 +70,8 @@ class Verdict(NamedTuple):
     txt: tuple[str, ...] = ()
     error: str = ""
     elapsed: float = 0.0
-    query: str = ""
+    query: str = ""  # the name asked (may hold a DQS key: never print it)
+    query_shown: str = ""  # the same with the key masked
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -252,8 +253,20 @@ def _run(items: Sequence[Item], zones: Sequence[Zone], settings: LookupSettings)
             )
         ):
             status, error = Status.BROKEN, "zone is broken (lists its never-listed test entry)"
+        masked = question.name.replace(zone.with_key(settings.dqs_key)[0], shown)
         verdicts.append(
-            Verdict(item, zone, shown, status, answers, (), error, reply.elapsed, question.name)
+            Verdict(
+                item,
+                zone,
+                shown,
+                status,
+                answers,
+                (),
+                error,
+                reply.elapsed,
+                question.name,
+                masked,
+            )
         )
     if settings.fetch_txt:
         verdicts = _add_txt(resolver, verdicts)

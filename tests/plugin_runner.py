@@ -1,0 +1,75 @@
+"""Run an installed plugin the way Nagios does: a separate process, stdout and exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class PluginRun:
+    code: int
+    stdout: str
+    stderr: str
+    elapsed: float
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+    @property
+    def first_line(self) -> str:
+        return self.lines[0] if self.lines else ""
+
+    @property
+    def status(self) -> str:
+        """The text of the first line before the perfdata."""
+        return self.first_line.split(" | ", 1)[0]
+
+    @property
+    def perfdata(self) -> dict[str, str]:
+        if " | " not in self.first_line:
+            return {}
+        out = {}
+        for item in self.first_line.split(" | ", 1)[1].split():
+            label, _, rest = item.partition("=")
+            out[label] = rest.split(";")[0]
+        return out
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.stdout)
+
+
+def run_plugin(
+    name: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: bytes | None = None,
+    timeout: float = 60,
+) -> PluginRun:
+    """Run ``name`` (a console script of this venv) and check the plugin contract holds."""
+    full_env = {**os.environ, **(env or {})}
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(BIN / name), *args],
+        capture_output=True,
+        env=full_env,
+        input=stdin,
+        timeout=timeout,
+        check=False,
+    )
+    result = PluginRun(
+        proc.returncode, proc.stdout.decode(), proc.stderr.decode(), time.monotonic() - started
+    )
+    assert result.code in (0, 1, 2, 3), result
+    assert "Traceback" not in result.stdout + result.stderr, result
+    return result
