@@ -1,0 +1,493 @@
+"""Received header values -> hops, and where the receiving side's trustworthy record begins.
+
+Every MTA writes Received lines its own way (RFC 5321 section 4.4 only fixes the clause
+keywords ``from``, ``by``, ``via``, ``with``, ``id``, ``for`` and the date after ``;``). So the
+value is first split into top-level *words* and *comments* (parenthesised text, nesting counted,
+not recursed), by one linear regular-expression scan; the clauses are then read word by word.
+No pattern here nests quantifiers, and every repeat is bounded, so hostile input costs time
+linear in its (capped) length.
+
+Where each MTA puts the client address, in brief:
+
+- Postfix ``from HELO (rdns [ip])``, rdns ``unknown`` when it has none, ``[IPv6:...]``.
+- Sendmail ``from HELO (ident@rdns [ip] (may be forged))``; ``from HELO ([ip])``.
+- Exim ``from rdns ([ip]:port helo=HELO)`` or ``from [ip] (helo=HELO)``: the from-name is the
+  verified reverse name, not the HELO.
+- qmail / qpsmtpd / Yahoo ``from rdns (HELO x) (ip)``; Yahoo writes ``(EHLO [a]) ([b])``, where
+  ``a`` is the client's claim and ``b`` the address it connected from.
+- Exchange ``from NAME (ip) by NAME (ip) with Microsoft SMTP Server ...`` with bare addresses,
+  ``::ffff:`` mapped IPv4 and link-local ``%zone`` ids.
+- ZMailer ``from rdns ([ip]:port "EHLO x" ident: "...")``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+__all__ = [
+    "MAX_HEADER_BYTES",
+    "MAX_HOPS",
+    "MAX_VALUE_CHARS",
+    "Hop",
+    "handoff_hop",
+    "hop_delays",
+    "matches_receiver",
+    "normalise_ip",
+    "parse_chain",
+    "parse_received",
+    "received_headers",
+    "sender_side",
+]
+
+#: A single Received value longer than this is cut: real ones stay under 1 KiB.
+MAX_VALUE_CHARS = 8192
+#: How much of a message's header block :func:`received_headers` reads.
+MAX_HEADER_BYTES = 256 * 1024
+#: How many Received values :func:`received_headers` returns (RFC 5321 loop limit is ~100).
+MAX_HOPS = 100
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One Received line: what the receiving host (``by``) says about its client."""
+
+    raw: str
+    from_name: str | None
+    helo: str | None
+    rdns: str | None
+    ip: str | None
+    by: str | None
+    protocol: str | None
+    authenticated: bool
+    id: str | None
+    envelope_for: str | None
+    timestamp: datetime | None
+    forged_hint: bool
+
+
+# --- lexing -------------------------------------------------------------------------------
+
+_FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n")
+_LEX = re.compile(r"[()]|[^\s()]+")
+_KEYWORDS = frozenset({"from", "by", "via", "with", "id", "for"})
+_BRACKET = re.compile(r"\[([^\[\]\s]{1,64})\](?::\d{1,5})?")
+_BARE_IP = re.compile(r"(?<![\w:.%\[])(?:IPv6:)?([0-9A-Fa-f:.]{2,45})(?:%[\w.-]{1,20})?(?![\w:\]])")
+_HELO = re.compile(r"\b(?:HELO|EHLO|LHLO)(?:=|\s{1,5})\"?([^\s)\"]{1,255})", re.IGNORECASE)
+_FORGED = re.compile(r"may be forged|forged\?|\bforged\b", re.IGNORECASE)
+_AUTH_COMMENT = re.compile(
+    r"authenticated sender|\bauthenticated\b|\bauth(?:=|:|\s+as\b)|\baccount\s"
+    r"|\bsmtp-auth\b|\bAUTH\s",
+    re.IGNORECASE,
+)
+_AUTH_PROTOCOLS = re.compile(r"^(?:E?SMTPS?A|LMTPS?A|UTF8SMTPS?A|mapi|HTTPS?)$", re.IGNORECASE)
+_COMMENT_IN_DATE = re.compile(r"\([^()]{0,200}\)")
+_V4_PORT_DOT = re.compile(r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,5}$")
+_V4_PORT_COLON = re.compile(r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):\d{1,5}$")
+
+
+def normalise_ip(text: str) -> str | None:
+    """Return ``text`` as a canonical address, or None if it is not one.
+
+    Accepts the decorations MTAs add: ``IPv6:`` prefix, ``%zone`` id, ``:port`` or ``.port``
+    after IPv4, ``::ffff:`` mapping (returned as the IPv4 address, since that is what a
+    blocklist knows).
+    """
+    s = text.strip().strip("[]")
+    if s[:5].lower() == "ipv6:":
+        s = s[5:]
+    s = s.split("%", 1)[0]
+    m = _V4_PORT_DOT.match(s) or _V4_PORT_COLON.match(s)
+    if m:
+        s = m.group(1)
+    if not s or len(s) > 45:
+        return None
+    try:
+        addr = ipaddress.ip_address(s)
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return str(addr.ipv4_mapped)
+    return str(addr)
+
+
+def _unfold(value: str) -> str:
+    return _FOLD.sub("", value[:MAX_VALUE_CHARS]).strip()
+
+
+def _lex(text: str) -> list[tuple[bool, str]]:
+    """Split into (is_comment, text) items; comment text is the inside of the outer parens.
+
+    An unclosed comment runs to the end; a stray ``)`` at top level is dropped.
+    """
+    items: list[tuple[bool, str]] = []
+    depth = 0
+    start = 0
+    for m in _LEX.finditer(text):
+        tok = m.group()
+        if tok == "(":
+            if depth == 0:
+                start = m.end()
+            depth += 1
+        elif tok == ")":
+            if depth == 0:
+                continue
+            depth -= 1
+            if depth == 0:
+                items.append((True, text[start : m.start()]))
+        elif depth == 0:
+            items.append((False, tok))
+    if depth > 0:
+        items.append((True, text[start:]))
+    return items
+
+
+def _clauses(items: list[tuple[bool, str]]) -> dict[str, list[tuple[bool, str]]]:
+    """Group items under the first occurrence of each clause keyword (later repeats are text)."""
+    clauses: dict[str, list[tuple[bool, str]]] = {"": []}
+    current = ""
+    for is_comment, text in items:
+        low = text.lower()
+        if not is_comment and low in _KEYWORDS and low not in clauses:
+            current = low
+            clauses[current] = []
+        else:
+            clauses[current].append((is_comment, text))
+    return clauses
+
+
+# --- the from clause ----------------------------------------------------------------------
+
+
+def _first_word(items: list[tuple[bool, str]]) -> str | None:
+    for is_comment, text in items:
+        if not is_comment:
+            return text
+        return None
+    return None
+
+
+def _is_literal(word: str) -> bool:
+    return normalise_ip(word) is not None
+
+
+def _comment_ip(comment: str) -> tuple[str | None, str | None]:
+    """Client address in one from-clause comment, and the name written before it."""
+    comment = _HELO.sub(" ", comment)  # the HELO argument is the client's claim
+    m = _BRACKET.search(comment)
+    if m:
+        ip = normalise_ip(m.group(1))
+        if ip:
+            before = comment[: m.start()].split()
+            name = before[-1] if before else None
+            return ip, name
+    stripped = comment.strip()
+    first = stripped.split(None, 1)[0] if stripped else ""
+    candidate = first.rsplit("@", 1)[-1]
+    ip = normalise_ip(candidate)
+    if ip:
+        return ip, ""  # bare address: qmail/Exchange, whose from-name is the client's name
+    return None, None
+
+
+def _rdns_value(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.rsplit("@", 1)[-1].rstrip(".")
+    if not name or name.lower() == "unknown" or _is_literal(name):
+        return None
+    return name
+
+
+@dataclass
+class _FromSide:
+    from_name: str | None = None
+    helo: str | None = None
+    rdns: str | None = None
+    ip: str | None = None
+    forged: bool = False
+    auth: bool = False
+
+
+def _read_from(items: list[tuple[bool, str]], exim: bool) -> _FromSide:
+    side = _FromSide()
+    words = [t for c, t in items if not c]
+    comments = [t for c, t in items if c]
+    first = items[0] if items else None
+    name = first[1] if first and not first[0] else None
+    side.from_name = name
+    helo_named = False
+    ip_name: str | None = None
+    ip_in_comment_with_helo_eq = False
+    for comment in comments:
+        if _FORGED.search(comment):
+            side.forged = True
+        if _AUTH_COMMENT.search(comment):
+            side.auth = True
+        h = _HELO.search(comment)
+        if h and side.helo is None:
+            side.helo = h.group(1)
+            helo_named = True
+        if side.ip is None:
+            stripped = comment.lstrip()
+            if re.match(r"(?:HELO|EHLO|LHLO)\b", stripped, re.IGNORECASE):
+                continue  # Yahoo/qmail: the HELO argument is a claim, not the client
+            ip, before = _comment_ip(comment)
+            if ip:
+                side.ip = ip
+                ip_name = before
+                ip_in_comment_with_helo_eq = "helo=" in comment.lower()
+    if side.ip is None:
+        # Exim "[ip] (helo=x)", GMX "(EHLO x) [ip]", or a bare literal from-name.
+        for word in words:
+            ip = normalise_ip(word) if word.startswith("[") or _is_literal(word) else None
+            if ip:
+                side.ip = ip
+                break
+    # Who is the from-name? With a "HELO"-style comment (qmail, Yahoo, Exim helo=) the
+    # from-name is the reverse name; in Postfix/Sendmail style it is the HELO argument.
+    if helo_named or ip_in_comment_with_helo_eq:
+        side.rdns = _rdns_value(name)
+    elif ip_name == "":
+        side.rdns = _rdns_value(name)
+        side.helo = name
+    elif ip_name is not None and ip_name.lower() not in {"helo", "ehlo"}:
+        side.rdns = _rdns_value(ip_name)
+        side.helo = name
+    elif exim:
+        side.rdns = _rdns_value(name)
+        side.helo = name
+    else:
+        side.helo = name
+    return side
+
+
+# --- the rest ---------------------------------------------------------------------------
+
+
+def _parse_date(text: str) -> datetime | None:
+    text = _COMMENT_IN_DATE.sub(" ", text[:300]).strip()
+    if not text:
+        return None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # "-0000": UTC, source zone unknown (RFC 5322 3.3)
+    return when
+
+
+def _protocol(items: list[tuple[bool, str]]) -> str | None:
+    word = _first_word(items)
+    if not word:
+        return None
+    return word.split("/", 1)[0].rstrip(";,") or None
+
+
+def parse_received(value: str) -> Hop | None:
+    """Parse one Received value; None when it holds nothing usable. Never raises."""
+    try:
+        return _parse(value)
+    except Exception:  # a parser of hostile input must fail closed, not crash the check
+        return None
+
+
+def _parse(value: str) -> Hop | None:
+    if not isinstance(value, str):
+        return None
+    raw = _unfold(value)
+    head, sep, tail = raw.rpartition(";")
+    timestamp = _parse_date(tail) if sep else None
+    if not sep:
+        head = raw
+    clauses = _clauses(_lex(head))
+    by_items = clauses.get("by", [])
+    by = _first_word(by_items)
+    by_comments = " ".join(t for c, t in by_items if c)
+    with_items = clauses.get("with", [])
+    protocol = _protocol(with_items) or _protocol(clauses.get("via", []))
+    exim = "exim" in by_comments.lower() or "exim" in " ".join(t for _, t in with_items).lower()
+    side = _read_from(clauses.get("from", []), exim) if "from" in clauses else _FromSide()
+    all_comments = " ".join(t for items in clauses.values() for c, t in items if c)
+    authenticated = side.auth or bool(protocol and _AUTH_PROTOCOLS.match(protocol))
+    if not authenticated and re.search(r"authenticated sender|\(authenticated", raw, re.I):
+        authenticated = True
+    ident = _first_word(clauses.get("id", []))
+    envelope_for = _first_word(clauses.get("for", []))
+    hop = Hop(
+        raw=raw,
+        from_name=side.from_name,
+        helo=side.helo,
+        rdns=side.rdns,
+        ip=side.ip,
+        by=by.rstrip(".") if by else None,
+        protocol=protocol,
+        authenticated=authenticated,
+        id=ident.strip("<>").rstrip(";,") if ident else None,
+        envelope_for=envelope_for.strip("<>;,") if envelope_for else None,
+        timestamp=timestamp,
+        forged_hint=side.forged or bool(_FORGED.search(all_comments) and side.forged),
+    )
+    if not any((hop.from_name, hop.ip, hop.by, hop.id, hop.timestamp, hop.protocol)):
+        return None
+    return hop
+
+
+def parse_chain(headers: Iterable[str]) -> list[Hop]:
+    """Parse Received values given top-first (as in the message); return origin-first hops."""
+    hops = [hop for hop in map(parse_received, headers) if hop is not None]
+    hops.reverse()
+    return hops
+
+
+def hop_delays(hops: list[Hop]) -> list[float | None]:
+    """Seconds from each hop to the next (``len(hops) - 1`` values, origin first).
+
+    None where either timestamp is missing. Negative values are kept: clock skew between
+    relays is itself worth reporting.
+    """
+    delays: list[float | None] = []
+    for older, newer in itertools.pairwise(hops):
+        if older.timestamp is None or newer.timestamp is None:
+            delays.append(None)
+        else:
+            delays.append((newer.timestamp - older.timestamp).total_seconds())
+    return delays
+
+
+# --- raw messages -----------------------------------------------------------------------
+
+
+def received_headers(message: bytes | str) -> list[str]:
+    """Received values (unfolded, top first) from a raw message or header block.
+
+    Reads at most :data:`MAX_HEADER_BYTES` of headers and returns at most :data:`MAX_HOPS`
+    values, so a hostile message costs no more than a normal one.
+    """
+    if isinstance(message, bytes | bytearray):
+        text = bytes(message[:MAX_HEADER_BYTES]).decode("utf-8", errors="replace")
+    else:
+        text = str(message)[:MAX_HEADER_BYTES]
+    values: list[str] = []
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if not line.strip():
+            break  # end of the header block
+        if line[0] in " \t":
+            if current is not None:
+                current.append(line)
+            continue
+        if current is not None:
+            values.append(_unfold("\n".join(current)))
+            current = None
+            if len(values) >= MAX_HOPS:
+                return values
+        name, colon, rest = line.partition(":")
+        if colon and name.strip().lower() == "received":
+            current = [rest]
+    if current is not None and len(values) < MAX_HOPS:
+        values.append(_unfold("\n".join(current)))
+    return values
+
+
+# --- the trust boundary -----------------------------------------------------------------
+
+
+def matches_receiver(spec: list[str]) -> Callable[[Hop], bool]:
+    """Predicate: was this hop's ``by`` host part of the receiving system?
+
+    ``spec`` items are host names (exact, case-insensitive), domain suffixes written with a
+    leading dot (``.example.net`` matches ``mx1.example.net``) or CIDR ranges / addresses
+    (matched when ``by`` is an address literal, as Gmail's internal hops write).
+    """
+    names: set[str] = set()
+    suffixes: list[str] = []
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for item in spec:
+        item = item.strip().lower()
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+            continue
+        except ValueError:
+            pass
+        if item.startswith("."):
+            suffixes.append(item)
+        else:
+            names.add(item.rstrip("."))
+
+    def predicate(hop: Hop) -> bool:
+        if not hop.by:
+            return False
+        host = hop.by.lower().rstrip(".")
+        ip = normalise_ip(host)
+        if ip is not None:
+            addr = ipaddress.ip_address(ip)
+            return any(addr.version == net.version and addr in net for net in networks)
+        return host in names or any(host.endswith(s) or host == s[1:] for s in suffixes)
+
+    return predicate
+
+
+def _client_is_receiver(hop: Hop, receiver: Callable[[Hop], bool]) -> bool:
+    """Does a trusted hop say its client was the receiving system itself?"""
+    if hop.ip is not None:
+        addr = ipaddress.ip_address(hop.ip)
+        if addr.is_loopback:
+            return True  # a hand-off inside one machine (content filter, LMTP)
+        if receiver(replace(hop, by=hop.ip)):
+            return True
+    for name in (hop.rdns, hop.from_name if hop.ip is None else None):
+        if name and receiver(replace(hop, by=name)):
+            return True
+    return False
+
+
+def _boundary(hops: list[Hop], receiver: Callable[[Hop], bool]) -> int | None:
+    if not hops or not receiver(hops[-1]):
+        return None
+    k = len(hops) - 1
+    while k > 0 and _client_is_receiver(hops[k], receiver) and receiver(hops[k - 1]):
+        k -= 1
+    return k
+
+
+def handoff_hop(hops: list[Hop], receiver: Callable[[Hop], bool]) -> Hop | None:
+    """The receiving system's first line: its ``ip`` is the sender's last relay, unforgeable.
+
+    See :func:`sender_side` for how it is found; None when the newest hop is not the receiver's.
+    """
+    k = _boundary(hops, receiver)
+    return None if k is None else hops[k]
+
+
+def sender_side(hops: list[Hop], receiver: Callable[[Hop], bool]) -> list[Hop]:
+    """The path on the sender's side, ending with the receiver's record of the hand-off.
+
+    ``hops`` are origin first (as :func:`parse_chain` returns them). The rule, from the top:
+
+    1. The newest hop must be written by the receiving system (``receiver(hop)`` on its
+       ``by``); otherwise nothing can be trusted and ``[]`` is returned.
+    2. Walking down, a line is the receiver's own only if the line above it (already trusted)
+       recorded that its client *was* the receiver: client IP in the receiver's ranges or
+       loopback, or client name matching. A line below merely *claiming* ``by`` = our host is
+       not enough: anyone can write that line into the message they send.
+    3. The lowest receiver line found so (the hand-off) is trusted for its ``from`` part: the
+       IP it recorded is the address that connected to us. Lines below it were written by the
+       sender side; they are returned as the sender's path but are only its claims (true if
+       the sender is your own system, as in a relay-chain probe; forgeable otherwise).
+
+    The returned list is ``hops[:k + 1]`` where ``k`` is the hand-off line, so its last element
+    carries the one sender-side IP that cannot be forged (see also :func:`handoff_hop`).
+    """
+    k = _boundary(hops, receiver)
+    return [] if k is None else hops[: k + 1]
