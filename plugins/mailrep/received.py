@@ -87,6 +87,7 @@ _AUTH_COMMENT = re.compile(
 )
 _AUTH_PROTOCOLS = re.compile(r"^(?:E?SMTPS?A|LMTPS?A|UTF8SMTPS?A|mapi|HTTPS?)$", re.IGNORECASE)
 _COMMENT_IN_DATE = re.compile(r"\([^()]{0,200}\)")
+_FRACTION = re.compile(r"(\d\d:\d\d:\d\d)\.\d{1,9}")
 _V4_PORT_DOT = re.compile(r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,5}$")
 _V4_PORT_COLON = re.compile(r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):\d{1,5}$")
 
@@ -186,12 +187,15 @@ def _comment_ip(comment: str) -> tuple[str | None, str | None]:
             before = comment[: m.start()].split()
             name = before[-1] if before else None
             return ip, name
-    stripped = comment.strip()
-    first = stripped.split(None, 1)[0] if stripped else ""
-    candidate = first.rsplit("@", 1)[-1]
-    ip = normalise_ip(candidate)
+    words = comment.split()
+    if not words:
+        return None, None
+    ip = normalise_ip(words[0].rstrip(",;").rsplit("@", 1)[-1])
     if ip:
-        return ip, ""  # bare address: qmail/Exchange, whose from-name is the client's name
+        return ip, ""  # bare address: qmail/Exchange/smap, whose from-name is the client's name
+    ip = normalise_ip(words[-1].rstrip(",;"))
+    if ip and len(words) > 1:
+        return ip, words[-2]  # "(name address)" without brackets
     return None, None
 
 
@@ -272,6 +276,7 @@ def _read_from(items: list[tuple[bool, str]], exim: bool) -> _FromSide:
 
 def _parse_date(text: str) -> datetime | None:
     text = _COMMENT_IN_DATE.sub(" ", text[:300]).strip()
+    text = _FRACTION.sub(r"\1", text)  # "07:53:55.516": email.utils wants whole seconds
     if not text:
         return None
     try:
@@ -308,7 +313,12 @@ def _parse(value: str) -> Hop | None:
     timestamp = _parse_date(tail) if sep else None
     if not sep:
         head = raw
-    clauses = _clauses(_lex(head))
+    items = _lex(head)
+    if items and items[0][0] and items[0][1].lstrip()[:5].lower() == "from ":
+        # "(from user@host) by ..." (sendmail submit, some gateways): the from clause was
+        # written inside a comment.
+        items = _lex(items[0][1]) + items[1:]
+    clauses = _clauses(items)
     by_items = clauses.get("by", [])
     by = _first_word(by_items)
     by_comments = " ".join(t for c, t in by_items if c)
