@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 TYPE_A = 1
 TYPE_CNAME = 5
+TYPE_PTR = 12
 TYPE_TXT = 16
 TYPE_AAAA = 28
 CLASS_IN = 1
@@ -74,7 +75,7 @@ class Response(NamedTuple):
     qid: int
     rcode: int
     truncated: bool
-    records: tuple[str, ...]  # A/AAAA as text addresses, TXT as joined strings
+    records: tuple[str, ...]  # A/AAAA as text addresses, TXT as joined strings, PTR as names
 
     @property
     def rcode_name(self) -> str:
@@ -142,11 +143,65 @@ def parse_response(wire: bytes, question: bytes) -> Response:
         rdata = wire[pos : pos + rdlen]
         if len(rdata) != rdlen:
             raise WireError("truncated rdata")
-        pos += rdlen
         if rclass != CLASS_IN or rtype != qtype:
+            pos += rdlen
             continue  # CNAME chains and unrelated records: only the asked type counts
-        records.append(_decode_rdata(rtype, rdata))
+        if rtype == TYPE_PTR:
+            records.append(_ptr_name(wire, pos, pos + rdlen))
+        else:
+            records.append(_decode_rdata(rtype, rdata))
+        pos += rdlen
     return Response(qid, rcode, truncated, tuple(records))
+
+
+def read_name(wire: bytes, pos: int) -> tuple[str, int]:
+    """Decode a possibly compressed name at ``pos``; returns it (absolute, letters as
+    sent) and the position after it *in place* (after the first pointer, if any).
+
+    Pointers must point backwards (RFC 1035 4.1.4 compression only refers to earlier
+    names), which also makes loops impossible; the result is capped at 255 octets.
+    """
+    labels: list[str] = []
+    end_pos: int | None = None
+    total = 1
+    limit = len(wire)
+    for _ in range(128):
+        if pos >= limit:
+            raise WireError("name runs past the end")
+        length = wire[pos]
+        if length == 0:
+            if end_pos is None:
+                end_pos = pos + 1
+            return ".".join(labels) + ".", end_pos
+        if length & 0xC0 == 0xC0:
+            if pos + 1 >= limit:
+                raise WireError("truncated pointer")
+            target = ((length & 0x3F) << 8) | wire[pos + 1]
+            if target >= pos:
+                raise WireError("compression pointer does not point backwards")
+            if end_pos is None:
+                end_pos = pos + 2
+            pos = target
+            continue
+        if length & 0xC0:
+            raise WireError("bad label type")
+        label = wire[pos + 1 : pos + 1 + length]
+        if len(label) != length:
+            raise WireError("label runs past the end")
+        total += length + 1
+        if total > 255:
+            raise WireError("name too long")
+        labels.append(label.decode("ascii", "replace"))
+        pos += 1 + length
+    raise WireError("too many labels")
+
+
+def _ptr_name(wire: bytes, start: int, end: int) -> str:
+    """PTR rdata is a name that may point back into the message (RFC 1035 3.3.12)."""
+    name, after = read_name(wire, start)
+    if after != end:
+        raise WireError("PTR name does not fill its rdata")
+    return name
 
 
 def _decode_rdata(rtype: int, rdata: bytes) -> str:
