@@ -74,7 +74,7 @@ class Hop:
 # --- lexing -------------------------------------------------------------------------------
 
 _FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n")
-_LEX = re.compile(r"[()]|[^\s()]+")
+_PARENS = re.compile(r"([()])")
 _KEYWORDS = frozenset({"from", "by", "via", "with", "id", "for"})
 _BRACKET = re.compile(r"\[([^\[\]\s]{1,64})\](?::\d{1,5})?")
 _BARE_IP = re.compile(r"(?<![\w:.%\[])(?:IPv6:)?([0-9A-Fa-f:.]{2,45})(?:%[\w.-]{1,20})?(?![\w:\]])")
@@ -86,6 +86,8 @@ _AUTH_COMMENT = re.compile(
     re.IGNORECASE,
 )
 _AUTH_PROTOCOLS = re.compile(r"^(?:E?SMTPS?A|LMTPS?A|UTF8SMTPS?A|mapi|HTTPS?)$", re.IGNORECASE)
+_AUTH_ANYWHERE = re.compile(r"authenticated sender|\(authenticated", re.IGNORECASE)
+_ADDRESS_CHARS = re.compile(r"[0-9A-Fa-f:.]{2,45}")
 _COMMENT_IN_DATE = re.compile(r"\([^()]{0,200}\)")
 _FRACTION = re.compile(r"(\d\d:\d\d:\d\d)\.\d{1,9}")
 _V4_PORT_DOT = re.compile(r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,5}$")
@@ -106,8 +108,8 @@ def normalise_ip(text: str) -> str | None:
     m = _V4_PORT_DOT.match(s) or _V4_PORT_COLON.match(s)
     if m:
         s = m.group(1)
-    if not s or len(s) > 45:
-        return None
+    if not _ADDRESS_CHARS.fullmatch(s):
+        return None  # cheap refusal: most words are names, not addresses
     try:
         addr = ipaddress.ip_address(s)
     except ValueError:
@@ -118,7 +120,8 @@ def normalise_ip(text: str) -> str | None:
 
 
 def _unfold(value: str) -> str:
-    return _FOLD.sub("", value[:MAX_VALUE_CHARS]).strip()
+    value = value[:MAX_VALUE_CHARS]
+    return (_FOLD.sub("", value) if "\n" in value else value).strip()
 
 
 def _lex(text: str) -> list[tuple[bool, str]]:
@@ -127,24 +130,30 @@ def _lex(text: str) -> list[tuple[bool, str]]:
     An unclosed comment runs to the end; a stray ``)`` at top level is dropped.
     """
     items: list[tuple[bool, str]] = []
+    if "(" not in text:
+        return [(False, word) for word in text.replace(")", " ").split()]
     depth = 0
-    start = 0
-    for m in _LEX.finditer(text):
-        tok = m.group()
-        if tok == "(":
-            if depth == 0:
-                start = m.end()
+    inside: list[str] = []
+    for part in _PARENS.split(text):
+        if part == "(":
+            if depth:
+                inside.append(part)
             depth += 1
-        elif tok == ")":
+        elif part == ")":
             if depth == 0:
                 continue
             depth -= 1
-            if depth == 0:
-                items.append((True, text[start : m.start()]))
-        elif depth == 0:
-            items.append((False, tok))
-    if depth > 0:
-        items.append((True, text[start:]))
+            if depth:
+                inside.append(part)
+            else:
+                items.append((True, "".join(inside)))
+                inside = []
+        elif depth:
+            inside.append(part)
+        else:
+            items.extend((False, word) for word in part.split())
+    if depth:
+        items.append((True, "".join(inside)))
     return items
 
 
@@ -153,8 +162,8 @@ def _clauses(items: list[tuple[bool, str]]) -> dict[str, list[tuple[bool, str]]]
     clauses: dict[str, list[tuple[bool, str]]] = {"": []}
     current = ""
     for is_comment, text in items:
-        low = text.lower()
-        if not is_comment and low in _KEYWORDS and low not in clauses:
+        low = text.lower() if not is_comment and len(text) <= 4 else ""
+        if low in _KEYWORDS and low not in clauses:
             current = low
             clauses[current] = []
         else:
@@ -275,8 +284,12 @@ def _read_from(items: list[tuple[bool, str]], exim: bool) -> _FromSide:
 
 
 def _parse_date(text: str) -> datetime | None:
-    text = _COMMENT_IN_DATE.sub(" ", text[:300]).strip()
-    text = _FRACTION.sub(r"\1", text)  # "07:53:55.516": email.utils wants whole seconds
+    text = text[:300]
+    if "(" in text:
+        text = _COMMENT_IN_DATE.sub(" ", text)
+    if "." in text:
+        text = _FRACTION.sub(r"\1", text)
+    text = text.strip()  # "07:53:55.516": email.utils wants whole seconds
     if not text:
         return None
     try:
@@ -326,10 +339,11 @@ def _parse(value: str) -> Hop | None:
     protocol = _protocol(with_items) or _protocol(clauses.get("via", []))
     exim = "exim" in by_comments.lower() or "exim" in " ".join(t for _, t in with_items).lower()
     side = _read_from(clauses.get("from", []), exim) if "from" in clauses else _FromSide()
-    all_comments = " ".join(t for items in clauses.values() for c, t in items if c)
-    authenticated = side.auth or bool(protocol and _AUTH_PROTOCOLS.match(protocol))
-    if not authenticated and re.search(r"authenticated sender|\(authenticated", raw, re.I):
-        authenticated = True
+    authenticated = (
+        side.auth
+        or bool(protocol and _AUTH_PROTOCOLS.match(protocol))
+        or bool(_AUTH_ANYWHERE.search(raw))
+    )
     ident = _first_word(clauses.get("id", []))
     envelope_for = _first_word(clauses.get("for", []))
     hop = Hop(
@@ -344,7 +358,7 @@ def _parse(value: str) -> Hop | None:
         id=ident.strip("<>").rstrip(";,") if ident else None,
         envelope_for=envelope_for.strip("<>;,") if envelope_for else None,
         timestamp=timestamp,
-        forged_hint=side.forged or bool(_FORGED.search(all_comments) and side.forged),
+        forged_hint=side.forged,
     )
     if not any((hop.from_name, hop.ip, hop.by, hop.id, hop.timestamp, hop.protocol)):
         return None
