@@ -55,7 +55,14 @@ MAX_HOPS = 100
 
 @dataclass(frozen=True)
 class Hop:
-    """One Received line: what the receiving host (``by``) says about its client."""
+    """One Received line: what the receiving host (``by``) says about its client.
+
+    ``from_name`` is the word after ``from`` as written (a HELO for Postfix/Sendmail, the
+    reverse name for Exim/qmail); ``helo`` and ``rdns`` are the separated readings, None when
+    the line does not state them (``unknown`` reverse names are None). ``ip`` is canonical
+    (see :func:`normalise_ip`) and always read from the text, never resolved. ``timestamp`` is
+    aware; a ``-0000`` zone is read as UTC.
+    """
 
     raw: str
     from_name: str | None
@@ -73,12 +80,14 @@ class Hop:
 
 # --- lexing -------------------------------------------------------------------------------
 
-_FOLD = re.compile(r"\r?\n(?=[ \t])|\r?\n")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_STRAY_EOL = re.compile(r"[\r\n]")
 _PARENS = re.compile(r"([()])")
 _KEYWORDS = frozenset({"from", "by", "via", "with", "id", "for"})
 _BRACKET = re.compile(r"\[([^\[\]\s]{1,64})\](?::\d{1,5})?")
 _BARE_IP = re.compile(r"(?<![\w:.%\[])(?:IPv6:)?([0-9A-Fa-f:.]{2,45})(?:%[\w.-]{1,20})?(?![\w:\]])")
 _HELO = re.compile(r"\b(?:HELO|EHLO|LHLO)(?:=|\s{1,5})\"?([^\s)\"]{1,255})", re.IGNORECASE)
+_HELO_FIRST = re.compile(r"(?:HELO|EHLO|LHLO)\b", re.IGNORECASE)
 _FORGED = re.compile(r"may be forged|forged\?|\bforged\b", re.IGNORECASE)
 _AUTH_COMMENT = re.compile(
     r"authenticated sender|\bauthenticated\b|\bauth(?:=|:|\s+as\b)|\baccount\s"
@@ -121,7 +130,11 @@ def normalise_ip(text: str) -> str | None:
 
 def _unfold(value: str) -> str:
     value = value[:MAX_VALUE_CHARS]
-    return (_FOLD.sub("", value) if "\n" in value else value).strip()
+    if "\n" in value or "\r" in value:
+        # RFC 5322 2.2.3: unfolding removes CRLF before WSP (the WSP stays). A bare line
+        # break elsewhere is malformed; it becomes a space so no two words ever join.
+        value = _STRAY_EOL.sub(" ", _FOLD.sub("", value))
+    return value.strip()
 
 
 def _lex(text: str) -> list[tuple[bool, str]]:
@@ -248,7 +261,7 @@ def _read_from(items: list[tuple[bool, str]], exim: bool) -> _FromSide:
             helo_named = True
         if side.ip is None:
             stripped = comment.lstrip()
-            if re.match(r"(?:HELO|EHLO|LHLO)\b", stripped, re.IGNORECASE):
+            if _HELO_FIRST.match(stripped):
                 continue  # Yahoo/qmail: the HELO argument is a claim, not the client
             ip, before = _comment_ip(comment)
             if ip:
@@ -288,8 +301,8 @@ def _parse_date(text: str) -> datetime | None:
     if "(" in text:
         text = _COMMENT_IN_DATE.sub(" ", text)
     if "." in text:
-        text = _FRACTION.sub(r"\1", text)
-    text = text.strip()  # "07:53:55.516": email.utils wants whole seconds
+        text = _FRACTION.sub(r"\1", text)  # "07:53:55.516": email.utils wants whole seconds
+    text = text.strip()
     if not text:
         return None
     try:
@@ -311,14 +324,11 @@ def _protocol(items: list[tuple[bool, str]]) -> str | None:
 
 
 def parse_received(value: str) -> Hop | None:
-    """Parse one Received value; None when it holds nothing usable. Never raises."""
-    try:
-        return _parse(value)
-    except Exception:  # a parser of hostile input must fail closed, not crash the check
-        return None
+    """Parse one Received value; None when it holds nothing usable.
 
-
-def _parse(value: str) -> Hop | None:
+    Never raises: every step tolerates malformed text (the fuzz tests hold it to that) rather
+    than a catch-all hiding bugs.
+    """
     if not isinstance(value, str):
         return None
     raw = _unfold(value)

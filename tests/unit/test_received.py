@@ -336,3 +336,27 @@ def test_hop_delays_are_seconds_between_consecutive_hops():
         parse("from c.example.net by d.example.net"),
     ]
     assert hop_delays(hops) == [8.0, None]
+
+
+def test_a_bare_line_break_never_joins_two_words_into_an_address():
+    hop = parse("from a.example.org (a.example.org [19\n2.0.2.111]) by mx.example.net with ESMTP; "
+                "Thu, 29 Apr 2014 23:34:45 +0900")
+    assert hop.ip != "192.0.2.111"
+
+
+def test_from_clause_written_inside_a_leading_comment():
+    hop = parse("(from localhost [192.0.2.80]) by gw.example.net (NAVGW 2.5.2.12) with SMTP id M1;"
+                " Mon, 05 Jun 2006 03:48:47 +0100")
+    assert (hop.from_name, hop.ip, hop.by) == ("localhost", "192.0.2.80", "gw.example.net")
+
+
+def test_smap_address_with_helo_in_one_comment():
+    hop = parse("from smtp.example.org(192.0.2.51, HELO smtp.example.com) by x.example.net via "
+                "smap (V1.3) id xma002908; Fri, 27 Feb 04 14:16:56 -0800")
+    assert (hop.ip, hop.helo) == ("192.0.2.51", "smtp.example.com")
+
+
+def test_two_digit_year_is_read_in_the_2000s():
+    hop = parse("from a.example.org ([192.0.2.1]) by b.example.net; Fri, 27 Feb 04 14:16:56 -0800")
+    assert hop.timestamp is not None
+    assert hop.timestamp.year == 2004
