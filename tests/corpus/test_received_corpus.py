@@ -162,3 +162,16 @@ def test_stalwart_fields_agree(stalwart, field, floor):
     rate = agree / total
     print(f"stalwart {field}: {agree}/{total} = {rate:.1%}")
     assert rate >= floor
+
+
+def test_authenticated_agrees_with_spamassassin(sa_lines):
+    """We also count Exchange ``mapi`` and webmail ``HTTP`` hops as authenticated submissions
+    (a logged-in user wrote them); SpamAssassin does not, so agreement is a rate, not all."""
+    agree = sum(
+        1 for row in sa_lines
+        if (hop := parse_received(row["received"])) is not None
+        and hop.authenticated == bool(row["spamassassin_4_0_1"]["auth"])
+    )
+    rate = agree / len(sa_lines)
+    print(f"authenticated: {agree}/{len(sa_lines)} = {rate:.1%} agree with SpamAssassin 4.0.1")
+    assert rate >= 0.99
