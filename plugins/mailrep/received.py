@@ -25,10 +25,14 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+# The trust-boundary helpers live in their own module (policy, not parsing) and are part of
+# this module's API. received_trust imports nothing from here at import time: no cycle.
+from mailrep.received_trust import handoff_hop, matches_receiver, sender_side
 
 __all__ = [
     "MAX_HEADER_BYTES",
@@ -431,97 +435,3 @@ def received_headers(message: bytes | str) -> list[str]:
         values.append(_unfold("\n".join(current)))
     return values
 
-
-# --- the trust boundary -----------------------------------------------------------------
-
-
-def matches_receiver(spec: list[str]) -> Callable[[Hop], bool]:
-    """Predicate: was this hop's ``by`` host part of the receiving system?
-
-    ``spec`` items are host names (exact, case-insensitive), domain suffixes written with a
-    leading dot (``.example.net`` matches ``mx1.example.net``) or CIDR ranges / addresses
-    (matched when ``by`` is an address literal, as Gmail's internal hops write).
-    """
-    names: set[str] = set()
-    suffixes: list[str] = []
-    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-    for item in spec:
-        item = item.strip().lower()
-        if not item:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-            continue
-        except ValueError:
-            pass
-        if item.startswith("."):
-            suffixes.append(item)
-        else:
-            names.add(item.rstrip("."))
-
-    def predicate(hop: Hop) -> bool:
-        if not hop.by:
-            return False
-        host = hop.by.lower().rstrip(".")
-        ip = normalise_ip(host)
-        if ip is not None:
-            addr = ipaddress.ip_address(ip)
-            return any(addr.version == net.version and addr in net for net in networks)
-        return host in names or any(host.endswith(s) or host == s[1:] for s in suffixes)
-
-    return predicate
-
-
-def _client_is_receiver(hop: Hop, receiver: Callable[[Hop], bool]) -> bool:
-    """Does a trusted hop say its client was the receiving system itself?"""
-    if hop.ip is not None:
-        addr = ipaddress.ip_address(hop.ip)
-        if addr.is_loopback:
-            return True  # a hand-off inside one machine (content filter, LMTP)
-        if receiver(replace(hop, by=hop.ip)):
-            return True
-    for name in (hop.rdns, hop.from_name if hop.ip is None else None):
-        if name and receiver(replace(hop, by=name)):
-            return True
-    return False
-
-
-def _boundary(hops: list[Hop], receiver: Callable[[Hop], bool]) -> int | None:
-    if not hops or not receiver(hops[-1]):
-        return None
-    k = len(hops) - 1
-    while k > 0 and _client_is_receiver(hops[k], receiver) and receiver(hops[k - 1]):
-        k -= 1
-    return k
-
-
-def handoff_hop(hops: list[Hop], receiver: Callable[[Hop], bool]) -> Hop | None:
-    """The receiving system's first line: its ``ip`` is the sender's last relay, unforgeable.
-
-    See :func:`sender_side` for how it is found; None when the newest hop is not the receiver's.
-    """
-    k = _boundary(hops, receiver)
-    return None if k is None else hops[k]
-
-
-def sender_side(hops: list[Hop], receiver: Callable[[Hop], bool]) -> list[Hop]:
-    """The path on the sender's side, ending with the receiver's record of the hand-off.
-
-    ``hops`` are origin first (as :func:`parse_chain` returns them). The rule, from the top:
-
-    1. The newest hop must be written by the receiving system (``receiver(hop)`` on its
-       ``by``); otherwise nothing can be trusted and ``[]`` is returned.
-    2. Walking down, a line is the receiver's own only if the line above it (already trusted)
-       recorded that its client *was* the receiver: client IP in the receiver's ranges or
-       loopback, or client name matching. A line below merely *claiming* ``by`` = our host is
-       not enough: anyone can write that line into the message they send.
-    3. The lowest receiver line found so (the hand-off) is trusted for its ``from`` part: the
-       IP it recorded is the address that connected to us. Lines below it were written by the
-       sender side; they are returned as the sender's path but are only its claims (true if
-       the sender is your own system, as in a relay-chain probe; forgeable otherwise).
-
-    The returned list is ``hops[:k + 1]`` where ``k`` is the hand-off line, so its last element
-    carries the one sender-side IP that cannot be forged (see also :func:`handoff_hop`).
-    """
-    k = _boundary(hops, receiver)
-    return [] if k is None else hops[: k + 1]
