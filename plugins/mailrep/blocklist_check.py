@@ -60,10 +60,15 @@ class InfoContext(nagiosplugin.Context):
 
 
 def blocklist_contexts(
-    args: argparse.Namespace, lookups: Callable[[], int]
+    args: argparse.Namespace, lookups: Callable[[], int], listing_prefix: str = ""
 ) -> list[nagiosplugin.Context]:
+    """Contexts ``listed``, ``policy``, ``errors``, ``usable`` and ``info``; the listing
+    thresholds are the ones :func:`add_blocklist_options` made for ``listing_prefix``."""
+    from .blocklist_options import listing_dests
+
+    warn, crit = listing_dests(listing_prefix)
     return [
-        nagiosplugin.ScalarContext("listed", args.warning, args.critical),
+        nagiosplugin.ScalarContext("listed", getattr(args, warn), getattr(args, crit)),
         nagiosplugin.ScalarContext("policy", args.policy_warning, args.policy_critical),
         nagiosplugin.ScalarContext("errors", args.errors_warning, args.errors_critical),
         UsableContext(lookups),

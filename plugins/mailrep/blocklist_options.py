@@ -34,8 +34,16 @@ def nameserver_arg(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def add_blocklist_options(parser: argparse.ArgumentParser) -> None:
-    """Zones, resolver and the states of listings, policy listings and errors."""
+def add_blocklist_options(
+    parser: argparse.ArgumentParser, *, listing_prefix: str = "", listing_what: str = ""
+) -> None:
+    """Zones, resolver and the states of listings, policy listings and errors.
+
+    check_dnsbl judges listings with ``-w/-c``. A plugin whose ``-w/-c`` measure something
+    else (check_relay_chain: delivery time) passes ``listing_prefix="listed"`` to get
+    ``--listed-warning/--listed-critical`` (dests ``listed_warning``/``listed_critical``)
+    instead; ``listing_what`` says what is counted.
+    """
     zones = parser.add_argument_group("blocklists")
     zones.add_argument(
         "-z",
@@ -115,21 +123,23 @@ def add_blocklist_options(parser: argparse.ArgumentParser) -> None:
     states = parser.add_argument_group(
         "thresholds (Nagios ranges on counts; a count outside the range alerts)"
     )
+    warn_flags, crit_flags = listing_flags(listing_prefix)
+    what = listing_what or "listings (address x list)"
     states.add_argument(
-        "-w",
-        "--warning",
+        *warn_flags,
+        dest=listing_dests(listing_prefix)[0],
         type=nagios_range,
         metavar="RANGE",
-        help="listings (address x list) that make WARNING (default: none)",
+        help=f"{what} that make WARNING (default: none)",
     )
     states.add_argument(
-        "-c",
-        "--critical",
+        *crit_flags,
+        dest=listing_dests(listing_prefix)[1],
         type=nagios_range,
         default="0",
         metavar="RANGE",
-        help="listings that make CRITICAL (default 0: any listing is CRITICAL; e.g. "
-        "'-w 0 -c 1' makes one listing WARNING and two CRITICAL)",
+        help=f"{what} that make CRITICAL (default 0: any listing is CRITICAL; e.g. "
+        f"'{warn_flags[0]} 0 {crit_flags[0]} 1' makes one listing WARNING and two CRITICAL)",
     )
     states.add_argument(
         "--policy-warning",
@@ -159,6 +169,21 @@ def add_blocklist_options(parser: argparse.ArgumentParser) -> None:
         metavar="RANGE",
         help="lookup errors that make CRITICAL (default: none)",
     )
+
+
+def listing_flags(prefix: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The option strings of the listing thresholds (see :func:`add_blocklist_options`)."""
+    if not prefix:
+        return ("-w", "--warning"), ("-c", "--critical")
+    return (f"--{prefix}-warning",), (f"--{prefix}-critical",)
+
+
+def listing_dests(prefix: str = "") -> tuple[str, str]:
+    """The argparse dests of the listing thresholds."""
+    if not prefix:
+        return "warning", "critical"
+    key = prefix.replace("-", "_")
+    return f"{key}_warning", f"{key}_critical"
 
 
 class BlocklistConfig(NamedTuple):
