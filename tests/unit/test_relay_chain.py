@@ -168,3 +168,20 @@ def test_entry_at_the_origin_has_no_sender_field():
     )
     chain = build_chain(message)
     assert (chain.entry, chain.first_sender_field) == (0, None)
+
+
+def test_loopback_relays_other_than_localhost_are_not_taken_for_the_receiver():
+    # A loopback lab: sender 127.0.0.10 -> relay 127.0.0.11 -> MX 127.0.0.12 on one machine.
+    message = (
+        b"Received: from relay.provider.test (unknown [127.0.0.11])\n"
+        b"\tby mx.recipient.test (Postfix) with ESMTP id A; Sat, 28 Nov 2026 14:00:02 +0000\n"
+        b"Received: from mail.sender.test (unknown [127.0.0.10])\n"
+        b"\tby relay.provider.test (Postfix) with ESMTP id B; Sat, 28 Nov 2026 14:00:01 +0000\n"
+        b"Received: from localhost (localhost [127.0.0.1])\n"
+        b"\tby mail.sender.test (Postfix) with ESMTP id C; Sat, 28 Nov 2026 14:00:00 +0000\n"
+        b"\n"
+    )
+    chain = build_chain(message, allow_nonglobal=True)
+    assert chain.receiver == ["mx.recipient.test", ".recipient.test"]
+    assert chain.entry_hop.label() == "hop 3 relay.provider.test [127.0.0.11]"
+    assert chain.checked_ips == ["127.0.0.1", "127.0.0.10", "127.0.0.11"]

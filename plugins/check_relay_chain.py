@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""check_relay_chain: is any relay a test message really passed on a DNS blocklist?
+
+The message comes from a file (or stdin), from an IMAP mailbox, or from a round trip (send by
+SMTP, wait for it over IMAP, delete it). Its Received lines -> the chain of hops
+(mailrep.relay_chain) -> the lookup core (mailrep.dnsbl) -> nagiosplugin objects. Exit
+codes 0-3. Heavy imports happen inside :func:`build`, so ``-V`` and ``-h`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Any
+
+if __name__ == "__main__" and not __package__:  # run straight from a checkout
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from mailrep.cli import (
+    Outcome,
+    PluginParser,
+    RunContext,
+    UsageError,
+    add_common_options,
+    nagios_range,
+    run,
+)
+from mailrep.errors import CannotJudge
+
+LABEL = "RELAY CHAIN"
+
+#: How much of a message file is read: the header block is all the check needs.
+MAX_MESSAGE_BYTES = 1024 * 1024
+
+EXAMPLES = """\
+examples:
+  check_relay_chain --file probe.eml                     a saved message (or its headers)
+  formail -X '' < msg | check_relay_chain --file -       headers from stdin
+  check_relay_chain --imap-host imap.example.net --imap-user probe \\
+      --password-file /etc/nagios/probe.pw --subject-token relay-probe
+                                                         the newest message carrying a token
+  check_relay_chain --smtp-host smtp.example.com --from monitor@example.com \\
+      --to probe@example.net --imap-host imap.example.net --imap-user probe \\
+      --password-file /etc/nagios/probe.pw -w 60 -c 300  the round trip
+
+The chain: hop 1 is the origin; the receiving system (--receiver, default: the newest
+Received line's host and its domain) wrote the entry hop, whose client address is the one
+the recipient's MX judged. That address and the public addresses of the sender-side hops
+below it are checked; the client of an authenticated submission (a user) and non-global
+addresses are not (--allow-nonglobal for labs).
+
+states: a listed hop is CRITICAL (--listed-warning/--listed-critical change it), a
+policy-listed hop WARNING, lookup errors WARNING; SPF/DKIM/DMARC failing at the receiver
+WARNING (--auth-fail-state); -w/-c are on the round trip's delivery time in seconds. No
+readable chain, no hop to check, an unreachable mailbox, or hitting -t is UNKNOWN.
+"""
+
+
+def build_parser() -> PluginParser:
+    from mailrep.blocklist_options import add_blocklist_options
+    from mailrep.mailbox_options import add_imap_options, add_smtp_options, add_tls_options
+
+    parser = PluginParser(
+        prog="check_relay_chain",
+        description="Follow the Received chain of a test message and check every public "
+        "relay it passed against DNS blocklists, with forward-confirmed reverse DNS and the "
+        "receiver's SPF/DKIM/DMARC verdicts.",
+        epilog=EXAMPLES,
+    )
+    what = parser.add_argument_group("which message")
+    what.add_argument(
+        "--file",
+        metavar="FILE",
+        help="a message or just its header block ('-' reads stdin)",
+    )
+    what.add_argument(
+        "--subject-token",
+        metavar="TOKEN",
+        help="IMAP: the newest message whose Subject contains TOKEN (default: the newest "
+        "message of the folder)",
+    )
+    what.add_argument(
+        "--since-days",
+        type=float,
+        default=7.0,
+        metavar="DAYS",
+        help="IMAP: look at messages of the last DAYS days only (default 7)",
+    )
+    chain = parser.add_argument_group("the chain")
+    chain.add_argument(
+        "--receiver",
+        action="append",
+        default=[],
+        metavar="NAME|.DOMAIN|CIDR",
+        help="the receiving system, where trust begins (repeatable): a host name, a domain "
+        "suffix with a leading dot, or an address range. Default: the newest Received "
+        "line's host and its domain, plus its internal hand-offs (content filter, LMTP)",
+    )
+    chain.add_argument(
+        "--no-fcrdns",
+        dest="fcrdns",
+        action="store_false",
+        help="skip the forward-confirmed reverse DNS of each checked hop (information only)",
+    )
+    chain.add_argument(
+        "--auth-fail-state",
+        choices=("ok", "warning", "critical"),
+        default="warning",
+        help="state when SPF, DKIM or DMARC fails (or softfails, or has a permanent error) "
+        "at the receiver (default warning)",
+    )
+    add_imap_options(parser)
+    add_smtp_options(parser)
+    add_tls_options(parser)
+    add_blocklist_options(parser, listing_prefix="listed", listing_what="listed hops")
+    delivery = parser.add_argument_group("delivery time (round trip only)")
+    delivery.add_argument(
+        "-w",
+        "--warning",
+        type=nagios_range,
+        metavar="RANGE",
+        help="delivery time in seconds that makes WARNING (e.g. 60)",
+    )
+    delivery.add_argument(
+        "-c",
+        "--critical",
+        type=nagios_range,
+        metavar="RANGE",
+        help="delivery time in seconds that makes CRITICAL (e.g. 300)",
+    )
+    add_common_options(parser, default_timeout=90)
+    return parser
+
+
+def _mode(args: argparse.Namespace) -> str:
+    if args.file is not None:
+        if args.imap_host or args.smtp_host:
+            raise UsageError("--file cannot be combined with --imap-host or --smtp-host")
+        return "file"
+    if args.smtp_host:
+        if not args.imap_host:
+            raise UsageError("the round trip needs --imap-host to find the test message")
+        if not args.mail_from or not args.mail_to:
+            raise UsageError("the round trip needs --from and --to")
+        if args.subject_token:
+            raise UsageError(
+                "--subject-token is for reading a mailbox; the round trip makes its own token"
+            )
+        return "round trip"
+    if args.imap_host:
+        return "imap"
+    raise UsageError(
+        "no message: give --file FILE, --imap-host HOST, or --smtp-host HOST "
+        "with --imap-host for a round trip"
+    )
+
+
+def read_message_file(path: str) -> bytes:
+    """The first :data:`MAX_MESSAGE_BYTES` of a file, or of stdin for ``-``."""
+    try:
+        if path == "-":
+            return sys.stdin.buffer.read(MAX_MESSAGE_BYTES)
+        with open(path, "rb") as fh:
+            return fh.read(MAX_MESSAGE_BYTES)
+    except OSError as exc:
+        raise CannotJudge(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _remaining(ctx: RunContext) -> float:
+    return max(0.1, ctx.deadline - time.monotonic())
+
+
+def _from_imap(args: argparse.Namespace, ctx: RunContext) -> tuple[bytes, str]:
+    from datetime import UTC, datetime, timedelta
+
+    from mailrep import sources
+    from mailrep.mailbox_options import imap_settings
+
+    settings = imap_settings(args, _remaining(ctx))
+    since = datetime.now(UTC) - timedelta(days=args.since_days)
+    try:
+        found = sources.read_imap(
+            settings,
+            since,
+            headers_only=True,
+            subject_token=args.subject_token,
+            newest=1,
+        )
+        messages = list(found)
+    except sources.SourceError as exc:
+        raise CannotJudge(str(exc)) from None
+    if not messages:
+        which = f"with {args.subject_token!r} in the Subject" if args.subject_token else "at all"
+        raise CannotJudge(
+            f"no message {which} in {args.folder} in the last {args.since_days:g} days"
+        )
+    return _raw(messages[-1]), f"IMAP {settings.host} {args.folder}"
+
+
+def _raw(message: Any) -> bytes:
+    """Raw bytes of whatever the sources module hands back (bytes or a message object)."""
+    if isinstance(message, bytes | bytearray):
+        return bytes(message)
+    for attr in ("raw", "data", "content"):
+        value = getattr(message, attr, None)
+        if isinstance(value, bytes | bytearray):
+            return bytes(value)
+    as_bytes = getattr(message, "as_bytes", None)
+    if callable(as_bytes):
+        return as_bytes()
+    raise CannotJudge(f"cannot read the message returned by the mailbox ({type(message)})")
+
+
+def _round_trip(args: argparse.Namespace, ctx: RunContext) -> tuple[bytes, float, str]:
+    from mailrep import probe, sources
+    from mailrep.mailbox_options import imap_settings, smtp_settings
+
+    imap = imap_settings(args, _remaining(ctx))
+    smtp = smtp_settings(args, _remaining(ctx), imap.password)
+    wait = min(args.wait, _remaining(ctx))
+    try:
+        trip = probe.round_trip(smtp, imap, args.mail_from, args.mail_to, wait, ctx.deadline)
+    except sources.SourceError as exc:
+        raise CannotJudge(str(exc)) from None
+    return _raw(trip.message), float(trip.delivery), f"round trip via {smtp.host}"
+
+
+def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
+    import nagiosplugin
+    from mailrep import relay_chain as rc
+    from mailrep.blocklist_options import blocklist_config, catalogue_from, catalogue_listing
+
+    if args.list_zones:
+        sys.stdout.write(catalogue_listing(catalogue_from(args)[0]))
+        raise SystemExit(0)
+    mode = _mode(args)
+    config = blocklist_config(args, ctx.deadline)
+
+    def acquire() -> rc.Examination:
+        delivery = None
+        if mode == "file":
+            message = read_message_file(args.file)
+            source = "stdin" if args.file == "-" else args.file
+        elif mode == "imap":
+            message, source = _from_imap(args, ctx)
+        else:
+            message, delivery, source = _round_trip(args, ctx)
+        return rc.examine(
+            message,
+            config,
+            receiver=args.receiver,
+            allow_nonglobal=args.allow_nonglobal,
+            fcrdns_on=args.fcrdns,
+            delivery=delivery,
+            source=source,
+        )
+
+    resource = rc.RelayChainResource(acquire)
+    check = nagiosplugin.Check(
+        resource,
+        *rc.relay_contexts(args, resource, args.auth_fail_state),
+        rc.RelayChainSummary(resource, ctx.verbose),
+    )
+    return Outcome(check, lambda: rc.exam_json(resource.exam))
+
+
+def main(argv: list[str] | None = None) -> None:
+    run(LABEL, build_parser(), build, argv)
+
+
+if __name__ == "__main__":
+    main()
