@@ -82,11 +82,11 @@ def build_parser() -> PluginParser:
         "message of the folder)",
     )
     what.add_argument(
-        "--since-days",
-        type=float,
-        default=7.0,
-        metavar="DAYS",
-        help="IMAP: look at messages of the last DAYS days only (default 7)",
+        "--since",
+        default="7d",
+        metavar="DURATION",
+        help="IMAP: look only at messages that arrived in this window: 30m, 24h, 7d, 2w or "
+        "'all' (default 7d)",
     )
     chain = parser.add_argument_group("the chain")
     chain.add_argument(
@@ -173,13 +173,14 @@ def _remaining(ctx: RunContext) -> float:
 
 
 def _from_imap(args: argparse.Namespace, ctx: RunContext) -> tuple[bytes, str]:
-    from datetime import UTC, datetime, timedelta
-
     from mailrep import sources
     from mailrep.mailbox_options import imap_settings
 
+    try:
+        since = sources.parse_since(args.since)
+    except ValueError as exc:
+        raise UsageError(f"--since: {exc}") from None
     settings = imap_settings(args, _remaining(ctx))
-    since = datetime.now(UTC) - timedelta(days=args.since_days)
     try:
         found = sources.read_imap(
             settings,
@@ -193,9 +194,8 @@ def _from_imap(args: argparse.Namespace, ctx: RunContext) -> tuple[bytes, str]:
         raise CannotJudge(str(exc)) from None
     if not messages:
         which = f"with {args.subject_token!r} in the Subject" if args.subject_token else "at all"
-        raise CannotJudge(
-            f"no message {which} in {args.folder} in the last {args.since_days:g} days"
-        )
+        window = "" if since is None else f" in the last {args.since}"
+        raise CannotJudge(f"no message {which} in {args.folder}{window}")
     return _raw(messages[-1]), f"IMAP {settings.host} {args.folder}"
 
 

@@ -310,3 +310,8 @@ def test_fcrdns_failure_is_information_only(psbl):
         ][2]["fcrdns"]
         is None
     )
+
+
+def test_bad_since_window_is_a_usage_error():
+    r = run_plugin("check_relay_chain", "--imap-host", "localhost", "--since", "yesterday")
+    assert r.code == 3 and "usage error: --since" in r.status
