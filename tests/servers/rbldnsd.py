@@ -11,6 +11,9 @@ Why the details look the way they do:
   ``_harness-serial.<zone>``. ``update()`` rewrites the data, then the serial, and waits until
   the new serial is served: rbldnsd reloads changed files every ``-c 1`` second, so seeing
   the serial proves the data written before it is loaded too.
+- No ``-f``: it forks a child that keeps answering from the *old* data while the parent
+  reloads (and that child was seen lingering), so a confirmed update could still be
+  contradicted by a stale answer. Test zones are tiny; the reload pause is negligible.
 - rbldnsd notices changes by mtime; two writes in the same second would look unchanged, so
   the harness moves each rewritten file's mtime strictly forward.
 """
@@ -116,7 +119,7 @@ class Rbldnsd:
             fname = f"serial{i}.generic"
             self._write(fname, [self._serial_line()])
             specs.append(f"{name}:generic:{fname}")
-        cmd = [BINARY, "-n", "-f", "-c", "1", "-e", "-t", "1",
+        cmd = [BINARY, "-n", "-c", "1", "-e", "-t", "1",
                "-b", f"{self.host}/{self.port}", "-w", str(self.workdir)]
         user = _unprivileged_user()
         if user:
