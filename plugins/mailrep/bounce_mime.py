@@ -1,0 +1,181 @@
+"""Safe MIME walking for bounces: decoded diagnostic text, DSN field blocks, the original.
+
+Bounce text must be decoded before matching (quoted-printable splits words), and only the
+diagnostic parts may be matched: the returned original carries its own headers and body,
+which name addresses, IPs and words that are not the rejection. Work is capped (size, parts,
+depth) so a hostile message cannot make a check run hang.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.message
+import re
+from dataclasses import dataclass, field
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_PARTS = 200
+MAX_DEPTH = 12
+MAX_TEXT = 256 * 1024
+
+ORIGINAL_TYPES = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
+STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+
+# Lines after which a plain-text bounce quotes the original message.
+_ORIGINAL_MARKERS = re.compile(
+    r"^[ \t>-]*(?:"
+    r"-+ ?(?:Original message|Below this line is a copy of the message|"
+    r"This is a copy of the message|The original message was received|"
+    r"Original message headers?|Returned message|Unsent message below|"
+    r"Message header follows|original message follows)"
+    r"|Below this line is a copy of the message"
+    r"|--- Below this line"
+    r"|-+ ?This is a copy of (?:the|your) message"
+    r"|Original message follows"
+    r"|-+ ?Original Message ?-+"
+    r"|The header of the original message is following"
+    r"|Content-Type: message/rfc822"
+    r")",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+@dataclass
+class Parts:
+    """The pieces of a message that analysis reads."""
+
+    content_type: str = "text/plain"
+    report_type: str = ""
+    texts: list[str] = field(default_factory=list)
+    status_blocks: list[list[dict[str, str]]] = field(default_factory=list)
+    feedback: list[dict[str, str]] = field(default_factory=list)
+    original_headers: list[email.message.Message] = field(default_factory=list)
+    original_text: str = ""
+
+
+def parse(raw: bytes) -> email.message.Message:
+    return email.message_from_bytes(raw[:MAX_BYTES])
+
+
+def decode_part(part: email.message.Message) -> str:
+    """The part's payload as text: transfer encoding undone, charset applied leniently."""
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if data is None:
+        payload = part.get_payload()
+        return payload if isinstance(payload, str) else ""
+    if not isinstance(data, bytes):
+        return str(data)
+    data = data[:MAX_TEXT]
+    charset = "utf-8"
+    with contextlib.suppress(Exception):
+        charset = part.get_content_charset() or "utf-8"
+    for cs in (charset, "utf-8"):
+        try:
+            return data.decode(cs)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1")
+
+
+def field_blocks(text: str) -> list[dict[str, str]]:
+    """RFC 3464 field groups (blank-line separated), names lower-cased, continuations joined."""
+    blocks: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    last = ""
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if not line.strip():
+            if current:
+                blocks.append(current)
+                current, last = {}, ""
+            continue
+        if line[0] in " \t" and last:
+            current[last] += " " + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name.strip()):
+            last = name.strip().lower()
+            current.setdefault(last, value.strip())
+            if current[last] != value.strip() and last == "diagnostic-code":
+                current[last] += " " + value.strip()
+        elif last:
+            current[last] += " " + line.strip()
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def _status_text(part: email.message.Message) -> str:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        chunks = []
+        for sub in payload:
+            if isinstance(sub, email.message.Message):
+                chunks.append("\n".join(f"{k}: {v}" for k, v in sub.items()))
+        return "\n\n".join(chunks)
+    return decode_part(part)
+
+
+def cut_original(text: str) -> tuple[str, str]:
+    """Split a plain-text bounce into (diagnostic text, quoted original)."""
+    m = _ORIGINAL_MARKERS.search(text)
+    if m is None or (m.start() == 0 and len(text) < 40):
+        return text, ""
+    return text[: m.start()], text[m.start() :]
+
+
+def collect(msg: email.message.Message) -> Parts:
+    """Walk the message (bounded) and sort its parts into diagnostic, status and original."""
+    out = Parts()
+    try:
+        out.content_type = msg.get_content_type()
+        out.report_type = (msg.get_param("report-type") or "").__str__().lower()
+    except Exception:
+        pass
+    budget = [MAX_PARTS]
+
+    def walk(part: email.message.Message, depth: int) -> None:
+        if budget[0] <= 0 or depth > MAX_DEPTH:
+            return
+        budget[0] -= 1
+        try:
+            ctype = part.get_content_type()
+        except Exception:
+            ctype = "text/plain"
+        if ctype in STATUS_TYPES:
+            out.status_blocks.append(field_blocks(_status_text(part)))
+            return
+        if ctype == "message/feedback-report":
+            out.feedback.extend(field_blocks(_status_text(part)))
+            return
+        if ctype in ORIGINAL_TYPES:
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(
+                payload[0], email.message.Message
+            ):
+                out.original_headers.append(payload[0])
+            elif isinstance(payload, str):
+                out.original_headers.append(email.message_from_string(payload[:MAX_TEXT]))
+            return
+        if part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                for sub in payload:
+                    if isinstance(sub, email.message.Message):
+                        walk(sub, depth + 1)
+            return
+        if ctype.startswith("text/") or ctype == "message/delivery-status":
+            text = decode_part(part)
+            if ctype == "text/html":
+                text = re.sub(r"<[^>]{0,2000}>", " ", text)
+                text = re.sub(r"&nbsp;", " ", text)
+            diag, original = cut_original(text)
+            out.texts.append(diag)
+            if original:
+                out.original_text += original
+
+    walk(msg, 0)
+    return out

@@ -1,0 +1,39 @@
+"""Result types of bounce analysis: what check_bounce_rate counts and reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A blocklist named by a rejection text, and the blocked IP it names (if any)."""
+
+    zone: str
+    ip: str | None
+
+
+@dataclass(frozen=True)
+class FailedRecipient:
+    """One recipient of a bounce, with the cause the remote side gave."""
+
+    recipient: str
+    action: str | None
+    status: str | None
+    replycode: str | None
+    diagnostic: str
+    remote_host: str | None
+    reason: str
+    cause: str
+    hardbounce: bool
+    citation: Citation | None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What one message is, and for bounces, who failed and why."""
+
+    kind: str  # bounce | delay | feedback | success | autoreply | not-bounce
+    recipients: tuple[FailedRecipient, ...]
+    original_message_id: str | None
+    subject: str = ""

@@ -1,0 +1,190 @@
+"""Reason classification: diagnostic text and RFC 3463 status -> Sisimai's reason names.
+
+Text wins over the status code: MTAs send 5.7.1 or 5.0.0 for causes as different as a
+blocklisted IP and a full mailbox, and only the words tell which. The status code decides
+when the words say nothing we recognise. The rules are ours, written from RFC 3463, the
+reason names Sisimai documents and the published wording of the common MTAs and providers.
+"""
+
+from __future__ import annotations
+
+import re
+
+# (reason, pattern); first match wins, so specific causes come before broad ones.
+_TEXT_RULES: list[tuple[str, str]] = [
+    ("virusdetected", r"virus|malware detected|infected"),
+    ("requireptr", r"reverse dns|no ptr|ptr record|rdns|reverse (?:lookup|hostname)|"
+     r"cannot find your hostname|not have a reverse|client host rejected: cannot find|"
+     r"reverse address|dns pointer|unresolvable address|ip name lookup failed"),
+    ("authfailure", r"\bspf\b|dmarc|\bdkim\b|sender policy framework|5\.7\.2[3-7]\b|"
+     r"not authenticated|authentication (?:failed|required)|unauthenticated"),
+    ("badreputation", r"reputation|bulk mail policy|poor (?:sender|ip)"),
+    ("blocked", r"blocked using|blacklist|block ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|"
+     r"barracudacentral|uceprotect|psbl\.|mailspike|listed (?:at|in|on|by)|"
+     r"\bs3150\b|5\.7\.6[0-4]\d|banned sending ip|\btss0[49]\b|access denied.*ip|"
+     r"client host .*(?:rejected|blocked)|ip address .*(?:blocked|rejected|denied)|"
+     r"connection refused|your ip|sender ip|has been blocked|dynamic ip|dial-?up|"
+     r"residential|bad ip|\bcbl\b|\bsorbs\b|not allowed to send|host .* refused to talk|"
+     r"sending host .* (?:rejected|blocked)|mail server ip"),
+    ("spamdetected", r"\bspam\b|junk mail|unsolicited|bulk e?-?mail|content .* rejected|"
+     r"message .* (?:looks|appears|seems) .*spam|spam ?assassin|scored as"),
+    ("hasmoved", r"has moved|no longer at this address|address has changed"),
+    ("suspend", r"suspended|disabled|deactivated|inactive|not active|account .*(?:locked|"
+     r"expired|frozen|closed)|mailbox .*(?:locked|disabled|inactive)|is not available|"
+     r"temporarily (?:disabled|unavailable)"),
+    ("mailboxfull", r"mailbox (?:is )?full|over ?quota|quota exceeded|exceed(?:s|ed)? .*quota|"
+     r"insufficient (?:disk|storage)|mailbox .*(?:exceeded|size limit)|too much mail|"
+     r"storage|mail ?box .* full|mailfolder is full|user.s? (?:disk )?quota|full mailbox"),
+    ("mesgtoobig", r"message (?:is )?too (?:big|large)|size exceeds|exceeds? .*size|"
+     r"message size|too large|maximum .* size"),
+    ("exceedlimit", r"exceeds? (?:the )?(?:local )?limit|recipient limit"),
+    ("userunknown", r"user unknown|unknown user|no such (?:user|mailbox|recipient|account|"
+     r"address|person)|user (?:does not|doesn.t) exist|does not exist|doesn.t exist|"
+     r"not exist|unknown (?:recipient|address|mailbox|local|e-?mail)|invalid (?:recipient|"
+     r"mailbox|address|user)|recipient (?:address )?rejected|mailbox unavailable|"
+     r"mailbox not found|address rejected|no mailbox|user not found|not a valid|"
+     r"unrouteable address|unknown or illegal|no valid recipients|not our customer|"
+     r"addressee unknown|couldn.t be found|could not be found|bad destination mailbox|"
+     r"not listed in|account (?:does not|not) (?:exist|found)|no such local user|"
+     r"mailbox is unavailable|recipient not found|unknown account|user is unknown|"
+     r"rejected: user|is not a valid mailbox|invalid mailbox"),
+    ("hostunknown", r"host (?:or domain )?(?:name )?(?:not found|unknown)|unknown host|"
+     r"domain (?:not found|does not exist|name not found)|no such domain|name or service|"
+     r"nxdomain|unrouteable mail domain|no mx|host not found|unknown domain|"
+     r"domain .* (?:does not|doesn.t) exist|illegal host|unroutable domain|"
+     r"mail exchanger .* not found|dns lookup failed|no route to host .* domain"),
+    ("norelaying", r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|"
+     r"prohibited)|unable to relay|not permitted to relay|we do not relay|no relaying|"
+     r"relay not permitted|relaying denied|not a gateway"),
+    ("toomanyconn", r"too many (?:connections|sessions|concurrent)|connection limit|"
+     r"too many simultaneous"),
+    ("speeding", r"rate limit|too many (?:messages|emails|recipients)|sending rate|"
+     r"throttl|try again later .* rate|exceeded .* rate|too fast"),
+    ("expired", r"retry timeout exceeded|could not be delivered for|message expired|"
+     r"delivery time expired|retry time|time ?out|timed out|undeliverable for \d|"
+     r"for more than \d+ (?:hours|days)|has been delayed|gave up|giving up|queue too long|"
+     r"expired|no longer trying"),
+    ("networkerror", r"connection (?:reset|closed|lost|dropped)|network|lost connection|"
+     r"no route to host|unreachable|loops? (?:back|detected)|mail loop|too many hops|"
+     r"hop count|routing loop|mail for .* loops"),
+    ("notaccept", r"does not accept mail|not accept(?:ing)? (?:any )?mail|null mx|"
+     r"accepts no mail|no mail accepted"),
+    ("syntaxerror", r"syntax error|command unrecognized|unrecognized command|"
+     r"bad sequence|invalid command"),
+    ("securityerror", r"tls|starttls|encryption required|certificate|insecure|"
+     r"authentication mechanism|security"),
+    ("policyviolation", r"policy|prohibited|not allowed|not permitted|forbidden"),
+    ("systemfull", r"system (?:is )?full|disk full|out of disk|insufficient system storage"),
+    ("onhold", r"on hold|onhold"),
+    ("systemerror", r"system error|internal error|server error|local error|"
+     r"temporary failure|configuration error|mail system error|processing error|"
+     r"lookup error|unavailable|try again"),
+    ("contenterror", r"invalid (?:charset|mime)|content (?:error|rejected)"),
+    ("rejected", r"sender .*rejected|rejected .*sender|sender address|envelope sender|"
+     r"from address|domain of sender|sender domain|mail from|sender verify|"
+     r"return-path|rejected|refused|denied|not accepted"),
+    ("filtered", r"filter|refused|blocked by|not authorized"),
+]
+
+_COMPILED = [(name, re.compile(p, re.IGNORECASE)) for name, p in _TEXT_RULES]
+
+# RFC 3463 detail codes with a single meaning, independent of the text.
+_STATUS_REASON: dict[str, str] = {
+    "1.1": "userunknown", "1.0": "userunknown", "1.2": "hostunknown", "1.3": "userunknown",
+    "1.4": "userunknown", "1.6": "hasmoved", "1.7": "rejected", "1.8": "rejected",
+    "1.10": "notaccept", "2.1": "suspend", "2.2": "mailboxfull", "2.3": "exceedlimit",
+    "2.4": "systemerror", "3.0": "systemerror", "3.1": "systemfull", "3.2": "notaccept",
+    "3.3": "systemerror", "3.4": "mesgtoobig", "3.5": "systemerror", "4.0": "networkerror",
+    "4.1": "networkerror", "4.2": "networkerror", "4.3": "systemerror", "4.4": "hostunknown",
+    "4.5": "networkerror", "4.6": "networkerror", "4.7": "expired", "5.0": "syntaxerror",
+    "5.1": "syntaxerror", "5.2": "syntaxerror", "5.3": "exceedlimit", "5.4": "syntaxerror",
+    "6.0": "contenterror", "6.1": "contenterror", "6.9": "contenterror",
+    "7.0": "securityerror", "7.1": "rejected", "7.2": "authfailure", "7.5": "securityerror",
+    "7.6": "securityerror", "7.7": "securityerror", "7.9": "securityerror",
+    "7.13": "suspend", "7.23": "authfailure", "7.24": "authfailure", "7.25": "requireptr",
+    "7.26": "authfailure", "7.27": "notaccept",
+}
+
+# Sisimai-compatible pseudo status for bounces whose text carries no RFC 3463 code: the
+# reason encoded as X.0.9NN so the numbers stay comparable with Sisimai's output.
+PSEUDO_STATUS: dict[str, int] = {
+    "undefined": 900, "onhold": 901, "syntaxerror": 902, "norelaying": 909,
+    "filtered": 910, "userunknown": 911, "hostunknown": 912, "rejected": 918,
+    "suspend": 921, "mailboxfull": 922, "systemerror": 930, "notaccept": 932,
+    "mesgtoobig": 934, "networkerror": 944, "expired": 947, "blocked": 971,
+    "requireptr": 973, "securityerror": 970, "spamdetected": 980, "virusdetected": 981,
+    "policyviolation": 972, "exceedlimit": 923, "toomanyconn": 945, "speeding": 946,
+    "systemfull": 931, "authfailure": 974, "badreputation": 975, "contenterror": 960,
+    "hasmoved": 916, "mailererror": 950,
+}
+
+HARD = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept"})
+CAUSE: dict[str, str] = {
+    "userunknown": "hard", "hostunknown": "hard", "hasmoved": "hard", "notaccept": "hard",
+    "suspend": "hard",
+    "blocked": "block", "badreputation": "block", "requireptr": "block", "spamdetected": "block",
+    "policyviolation": "block", "authfailure": "block", "rejected": "block",
+    "toomanyconn": "throttle", "speeding": "throttle", "exceedlimit": "throttle",
+    "delivered": "ignore", "feedback": "ignore", "vacation": "ignore", "onhold": "soft",
+}
+
+
+def reason_from_text(text: str) -> str | None:
+    for name, rx in _COMPILED:
+        if rx.search(text):
+            return name
+    return None
+
+
+def reason_from_status(status: str | None) -> str | None:
+    if not status:
+        return None
+    parts = status.split(".")
+    if len(parts) != 3:
+        return None
+    if parts[0] == "2":
+        return "delivered"
+    return _STATUS_REASON.get(f"{parts[1]}.{parts[2]}")
+
+
+def classify(status: str | None, text: str, action: str | None = None) -> str:
+    """The reason for one failed recipient."""
+    if action and action.lower() in ("delivered", "relayed", "expanded"):
+        return "delivered"
+    # Codes whose meaning is exact beat loose words.
+    if status:
+        detail = ".".join(status.split(".")[1:])
+        if detail in ("1.1", "2.2", "1.2", "1.6", "7.25", "7.26", "7.23", "2.3", "3.4"):
+            r = reason_from_status(status)
+            by_text = reason_from_text(text)
+            if by_text in ("mailboxfull", "suspend", "blocked", "filtered") and detail == "1.1":
+                return by_text
+            if r:
+                return r
+    if action and action.lower() == "delayed":
+        return "expired"
+    r = reason_from_text(text)
+    if r:
+        return r
+    return reason_from_status(status) or "undefined"
+
+
+def pseudo_status(reason: str, temporary: bool) -> str:
+    code = PSEUDO_STATUS.get(reason, 900)
+    return f"{4 if temporary else 5}.0.{code}"
+
+
+def cause_of(reason: str, status: str | None) -> str:
+    if reason in CAUSE:
+        return CAUSE[reason]
+    if status and status.startswith("4"):
+        return "soft"
+    return "soft"
+
+
+def is_hard(reason: str, status: str | None, replycode: str | None) -> bool:
+    if reason not in HARD:
+        return False
+    if status and status.startswith("4"):
+        return False
+    return not (replycode and replycode.startswith("4"))

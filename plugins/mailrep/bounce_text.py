@@ -1,0 +1,74 @@
+"""Per-recipient extraction from plain-text (non-RFC 3464) bounces.
+
+qmail, old Sendmail, Exim without DSN, Exchange and provider forms state each failed
+address on a line of its own (``<a@b>:``, an indented address, ``a@b... User unknown``),
+followed by the remote server's words. The text between one such line and the next is that
+recipient's diagnostic.
+"""
+
+from __future__ import annotations
+
+import re
+
+ADDR = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_RCPT_LINE = re.compile(
+    r"^[ \t]*(?:(?:original[- ]|final[- ])?recipient(?: address)?:?[ \t]*|to:[ \t]*|"
+    r"rcpt to:?[ \t]*|\d+\.[ \t]+)?"
+    r"(?:rfc822;[ \t]*)?[\"']?<?(" + ADDR + r")>?[\"']?"
+    r"[ \t]*(?::|\.\.\.|\(|-|$|<)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+_REPLY = re.compile(r"(?:^|[\s(:<])([245][0-5]\d)(?:[ -]|$)", re.MULTILINE)
+_REMOTE = re.compile(
+    r"(?:host|server|mx|from remote mail server|talking to)[ :]+\[?([a-z0-9.-]+\.[a-z]{2,})",
+    re.IGNORECASE,
+)
+
+MAX_RECIPIENTS = 200
+
+
+def find_status(text: str) -> str | None:
+    for m in _STATUS.finditer(text):
+        klass, subj, det = m.groups()
+        if int(subj) <= 7:
+            return f"{klass}.{subj}.{det}"
+    return None
+
+
+def find_replycode(text: str) -> str | None:
+    m = _REPLY.search(text)
+    return m.group(1) if m else None
+
+
+def find_remote_host(text: str) -> str | None:
+    m = _REMOTE.search(text)
+    return m.group(1).lower().rstrip(".") if m else None
+
+
+def recipients(text: str, skip: set[str]) -> list[tuple[str, str]]:
+    """(address, diagnostic) pairs in order, one per distinct address."""
+    hits: list[tuple[str, int, int]] = []
+    seen: set[str] = set()
+    for m in _RCPT_LINE.finditer(text):
+        addr = m.group(1).strip(".").lower()
+        if addr in skip:
+            continue
+        hits.append((addr, m.start(), m.end()))
+        if len(hits) > MAX_RECIPIENTS * 4:
+            break
+    out: list[tuple[str, str]] = []
+    for i, (addr, start, _end) in enumerate(hits):
+        stop = hits[i + 1][1] if i + 1 < len(hits) else len(text)
+        chunk = text[start : min(stop, start + 2000)]
+        if addr in seen:
+            # a second mention (e.g. "550 5.1.1 <a@b>... User unknown") adds its words
+            for j, (a, d) in enumerate(out):
+                if a == addr:
+                    out[j] = (a, d + "\n" + chunk)
+            continue
+        seen.add(addr)
+        out.append((addr, chunk))
+        if len(out) >= MAX_RECIPIENTS:
+            break
+    return out

@@ -1,0 +1,228 @@
+"""Bounce analysis: is this message a bounce, and who failed for what reason?
+
+Structure is tested before words: real bounces also carry ``Auto-Submitted: auto-replied``,
+so an RFC 3464 report or a non-delivery text decides first, and RFC 3834 auto-reply headers
+only classify what is left. ``analyse`` never raises: a monitoring check reading a hostile
+mailbox must finish with a number, not a traceback.
+"""
+
+from __future__ import annotations
+
+import email.message
+import re
+from collections.abc import Iterable
+
+from .bounce_citation import cite
+from .bounce_mime import Parts, collect, parse
+from .bounce_model import Analysis, Citation, FailedRecipient
+from .bounce_reason import cause_of, classify, is_hard, pseudo_status
+from .bounce_text import find_remote_host, find_replycode, find_status, recipients
+
+__all__ = ["Analysis", "Citation", "FailedRecipient", "analyse", "deduplicate"]
+
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|undelivered|delivery (?:status notification|failure|failed|has failed|problem)|"
+    r"returned mail|mail delivery|failure notice|non[- ]?delivery|could not be delivered|"
+    r"delivery notification|mail system error|rejected|nicht zustellbar|unzustellbar|"
+    r"not delivered|returned to sender|failed|error|message you sent|bounce|warning:",
+    re.I,
+)
+_BOUNCE_FROM = re.compile(r"mailer-daemon|postmaster|mail ?delivery|mailerdaemon|"
+                          r"bounce|daemon|mdaemon|mail administrator|system administrator",
+                          re.I)
+_BOUNCE_TEXT = re.compile(
+    r"could not be delivered|permanent(?:ly)? (?:error|fatal|failure)|delivery (?:to the "
+    r"following|has failed|failed|problem)|undeliver|not (?:be )?delivered|"
+    r"following (?:address(?:es)?|recipients?) (?:failed|had permanent)|"
+    r"unable to deliver|returned to you|said:|smtp error|user unknown|failed recipient",
+    re.I,
+)
+_DELAY_TEXT = re.compile(r"(?:has been|was) delayed|delivery (?:status notification )?"
+                         r"\(delay\)|will (?:continue|keep) (?:trying|to try)|"
+                         r"not yet been delivered|still trying", re.I)
+_AUTOREPLY_SUBJECT = re.compile(r"out of (?:the )?office|auto(?:matic)?[- ]?re(?:ply|sponse)|"
+                                r"vacation|abwesenheit|away from", re.I)
+_ADDR = re.compile(r"<?([^\s<>\"]+@[^\s<>\"]+?)>?$")
+
+
+def _addr(value: str | None) -> str:
+    if not value:
+        return ""
+    v = value.split(";", 1)[-1].strip()
+    m = re.search(r"[^\s<>\"';]+@[^\s<>\"';]+", v)
+    return (m.group(0) if m else v).strip(".").lower()
+
+
+def _header(msg: email.message.Message, name: str) -> str:
+    try:
+        return str(msg.get(name, "") or "")
+    except Exception:
+        return ""
+
+
+def _original_message_id(parts: Parts) -> str | None:
+    for h in parts.original_headers:
+        mid = _header(h, "Message-ID").strip()
+        if mid:
+            return mid
+    m = re.search(r"^Message-ID:\s*(<[^>\s]+>)", parts.original_text, re.I | re.M)
+    return m.group(1) if m else None
+
+
+def _recipient(addr: str, action: str | None, status: str | None, code: str | None,
+               diag: str, remote: str | None) -> FailedRecipient:
+    diag = re.sub(r"\s+", " ", diag).strip()[:2000]
+    if status and not re.fullmatch(r"[245]\.\d{1,3}\.\d{1,3}", status):
+        status = find_status(status)
+    if not status or (status.endswith(".0.0") and find_status(diag) not in (None, status)):
+        status = find_status(diag) or status
+    if not code:
+        code = find_replycode(diag)
+    reason = classify(status, diag, action)
+    temporary = bool((status and status.startswith("4")) or (code and code.startswith("4"))
+                     or (action or "").lower() == "delayed")
+    if not status and reason not in ("delivered",):
+        status = pseudo_status(reason, temporary)
+    if status and status.endswith(".0.0") and reason in (
+        "filtered", "expired", "rejected", "blocked", "userunknown", "mailboxfull",
+        "hostunknown", "suspend", "norelaying", "requireptr", "onhold", "mesgtoobig",
+        "networkerror", "systemerror", "notaccept", "syntaxerror", "undefined",
+    ) and not find_status(diag):
+        status = pseudo_status(reason, status.startswith("4"))
+    citation = cite(diag)
+    if citation is not None and reason not in ("blocked", "badreputation", "requireptr"):
+        reason = "blocked"
+    return FailedRecipient(
+        recipient=addr, action=action, status=status, replycode=code, diagnostic=diag,
+        remote_host=remote, reason=reason, cause=cause_of(reason, status),
+        hardbounce=is_hard(reason, status, code), citation=citation,
+    )
+
+
+def _from_dsn(parts: Parts, text: str) -> list[FailedRecipient]:
+    out = []
+    for blocks in parts.status_blocks:
+        for block in blocks:
+            rcpt = _addr(block.get("final-recipient") or block.get("original-recipient"))
+            if not rcpt:
+                continue
+            diag = block.get("diagnostic-code", "")
+            diag = diag.split(";", 1)[1] if ";" in diag[:12] else diag
+            if not diag.strip():
+                for addr, chunk in recipients(text, set()):
+                    if addr == rcpt:
+                        diag = chunk
+                        break
+                else:
+                    diag = text if len(text) < 3000 else ""
+            remote = block.get("remote-mta", "").split(";")[-1].strip().strip("[]") or None
+            if not remote:
+                remote = find_remote_host(diag)
+            out.append(_recipient(rcpt, (block.get("action") or "").lower() or None,
+                                  block.get("status", "").strip() or None, None, diag, remote))
+    return out
+
+
+def _kind_from_actions(rcpts: list[FailedRecipient]) -> str:
+    actions = {(r.action or "failed") for r in rcpts}
+    if actions <= {"delivered", "relayed", "expanded"}:
+        return "success"
+    if actions <= {"delayed"}:
+        return "delay"
+    return "bounce"
+
+
+def _analyse(raw: bytes) -> Analysis:
+    msg = parse(raw)
+    parts = collect(msg)
+    subject = _header(msg, "Subject")
+    sender = _header(msg, "From")
+    text = "\n".join(parts.texts)
+    mid = _original_message_id(parts)
+
+    if parts.report_type == "feedback-report" or parts.feedback:
+        fb = parts.feedback[0] if parts.feedback else {}
+        rcpt = _addr(fb.get("original-rcpt-to"))
+        if not rcpt:
+            for h in parts.original_headers:
+                rcpt = _addr(_header(h, "To"))
+                if rcpt:
+                    break
+        r = FailedRecipient(rcpt, None, None, None, re.sub(r"\s+", " ", text).strip()[:2000],
+                            None, "feedback", "ignore", False, None)
+        return Analysis("feedback", (r,), mid, subject)
+
+    if parts.status_blocks:
+        rcpts = _from_dsn(parts, text)
+        if rcpts:
+            kind = _kind_from_actions(rcpts)
+            failed = [r for r in rcpts if (r.action or "failed") not in
+                      ("delivered", "relayed", "expanded", "delayed")]
+            if kind == "bounce" and failed:
+                rcpts = failed
+            return Analysis(kind, tuple(rcpts), mid, subject)
+
+    signs = sum((bool(_BOUNCE_FROM.search(sender)), bool(_BOUNCE_SUBJECT.search(subject)),
+                 bool(_BOUNCE_TEXT.search(text)),
+                 bool(parts.original_headers or parts.original_text)))
+    looks_bounce = signs >= 2
+    if looks_bounce:
+        skip = {_addr(sender)}
+        found = recipients(text, skip)
+        if not found:
+            for h in parts.original_headers:
+                to = _addr(_header(h, "To"))
+                if to:
+                    found = [(to, text)]
+                    break
+        if not found:
+            m = re.search(r"^To:\s*(.+)$", parts.original_text, re.I | re.M)
+            if m and _addr(m.group(1)):
+                found = [(_addr(m.group(1)), text)]
+        if found:
+            delayed = bool(_DELAY_TEXT.search(text)) and not _BOUNCE_TEXT.search(
+                re.sub(r"not yet been delivered", "", text, flags=re.I))
+            action = "delayed" if delayed else "failed"
+            rcpts = [
+                _recipient(a, action, None, None, d, find_remote_host(d)) for a, d in found
+            ]
+            return Analysis("delay" if delayed else "bounce", tuple(rcpts), mid, subject)
+
+    auto = _header(msg, "Auto-Submitted").lower()
+    if (auto.startswith("auto-replied") or _header(msg, "X-Autoreply")
+            or _header(msg, "X-Autorespond") or _AUTOREPLY_SUBJECT.search(subject)
+            or _header(msg, "Precedence").lower() == "auto_reply"):
+        who = _addr(sender)
+        r = FailedRecipient(who, None, None, None, re.sub(r"\s+", " ", text).strip()[:500],
+                            None, "vacation", "ignore", False, None)
+        return Analysis("autoreply", (r,), mid, subject)
+    return Analysis("not-bounce", (), mid, subject)
+
+
+def analyse(raw: bytes) -> Analysis:
+    """Analyse one raw message. Never raises; an unreadable message is ``not-bounce``."""
+    try:
+        return _analyse(raw)
+    except Exception:
+        return Analysis("not-bounce", (), None)
+
+
+def deduplicate(
+    items: Iterable[Analysis],
+) -> list[tuple[str | None, FailedRecipient]]:
+    """One (original message id, recipient) per original message and recipient address.
+
+    A bounce sent twice (or kept in two folders) would otherwise count twice; bounces whose
+    original has no Message-ID cannot be matched and are all kept.
+    """
+    seen: set[tuple[str, str]] = set()
+    out: list[tuple[str | None, FailedRecipient]] = []
+    for a in items:
+        for r in a.recipients:
+            if a.original_message_id:
+                key = (a.original_message_id, r.recipient.lower())
+                if key in seen:
+                    continue
+                seen.add(key)
+            out.append((a.original_message_id, r))
+    return out
