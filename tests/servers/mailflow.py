@@ -44,7 +44,9 @@ BOB = "bob@recipient.test"
 PROBE = "probe@recipient.test"
 PASSWORDS = {ALICE: "alice-pw", BOB: "bob-pw", PROBE: "probe-pw"}
 BOUNCE_SUBJECT = "Undelivered Mail Returned to Sender"
-DNS_CANDIDATES = ("127.0.0.53", "127.0.0.153")
+# 127.0.0.53 first (the address the incident story uses); the rest let several labs (several
+# engineers, or systemd-resolved holding .53) run side by side.
+DNS_CANDIDATES = ("127.0.0.53", *(f"127.0.0.{n}" for n in range(153, 200)))
 
 
 class LabError(RuntimeError):
@@ -88,13 +90,7 @@ class IncidentLab:
         return self
 
     def _start(self) -> None:
-        if self.dns_address is None:
-            free = [a for a in DNS_CANDIDATES if _dns_address_free(a)]
-            if not free:
-                raise LabError(f"none of {DNS_CANDIDATES} has port 53 free for rbldnsd")
-            self.dns_address = free[0]
-        self.rbldnsd = Rbldnsd([RbldnsdZone(ZONE, "ip4set", self._zone_lines())],
-                               host=self.dns_address, port=53).start()
+        self.rbldnsd = self._start_rbldnsd()
         self.dovecot = Dovecot(self.passwords).start()
         self.namespace = ResolverNamespace(self.dns_address).start()
         ports = {ip: free_port_on(ip) for ip in (SENDER_IP, RELAY_IP, MX_IP)}
@@ -147,6 +143,27 @@ class IncidentLab:
             "transport_maps": relay.map_path("transport"),
         })
         self.relay = relay.start()
+
+    def _start_rbldnsd(self) -> Rbldnsd:
+        """rbldnsd on port 53 of the given address, or of the first free candidate (another
+        lab may take an address between our check and rbldnsd's bind: then try the next)."""
+        candidates = [self.dns_address] if self.dns_address else list(DNS_CANDIDATES)
+        for address in candidates:
+            if not _dns_address_free(address):
+                continue
+            server = Rbldnsd([RbldnsdZone(ZONE, "ip4set", self._zone_lines())],
+                             host=address, port=53)
+            try:
+                server.start()
+            except RbldnsdError as exc:
+                server.stop()
+                if "unable to bind" in str(exc) and len(candidates) > 1:
+                    continue
+                raise
+            self.dns_address = address
+            return server
+        raise LabError(f"no address among {candidates[0]}..{candidates[-1]} has port 53 "
+                       "free for rbldnsd")
 
     def stop(self) -> None:
         for piece in (self.sender, self.relay, self.mx, self.namespace, self.dovecot,
