@@ -1,0 +1,142 @@
+"""Bounce analysis rules, one behaviour per test, on small synthetic messages."""
+
+from mailrep.bounce_citation import cite, normalise_zone
+from mailrep.bounce_reason import classify
+from mailrep.bounces import analyse, deduplicate
+
+DSN = (
+    "From: MAILER-DAEMON@mx.example.net\r\n"
+    "To: sender@example.org\r\n"
+    "Subject: Undelivered Mail Returned to Sender\r\n"
+    "Auto-Submitted: auto-replied\r\n"
+    "MIME-Version: 1.0\r\n"
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+    "--B\r\nContent-Type: text/plain\r\n\r\n{text}\r\n"
+    "--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+    "Reporting-MTA: dns; mx.example.net\r\n\r\n"
+    "Final-Recipient: rfc822; {rcpt}\r\nAction: {action}\r\nStatus: {status}\r\n"
+    "Remote-MTA: dns; in.example.com\r\nDiagnostic-Code: smtp; {diag}\r\n\r\n"
+    "--B\r\nContent-Type: message/rfc822\r\n\r\n"
+    "Message-ID: <orig-1@example.org>\r\nFrom: sender@example.org\r\n"
+    "Received: from x ([192.0.2.99]) by y\r\nSubject: hello\r\n\r\nlisted on fake.zone.example\r\n"
+    "--B--\r\n"
+)
+
+
+def dsn(rcpt="bob@example.com", action="failed", status="5.1.1",
+        diag="550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown",
+        text="I'm sorry to have to inform you.") -> bytes:
+    return DSN.format(rcpt=rcpt, action=action, status=status, diag=diag, text=text).encode()
+
+
+def test_rfc3464_failed_action_is_a_bounce_despite_auto_submitted():
+    assert analyse(dsn()).kind == "bounce"
+
+
+def test_dsn_recipient_fields_are_read():
+    r = analyse(dsn()).recipients[0]
+    assert (r.recipient, r.action, r.status, r.replycode, r.remote_host) == (
+        "bob@example.com", "failed", "5.1.1", "550", "in.example.com")
+
+
+def test_user_unknown_is_a_hard_bounce():
+    r = analyse(dsn()).recipients[0]
+    assert (r.reason, r.cause, r.hardbounce) == ("userunknown", "hard", True)
+
+
+def test_delayed_action_is_a_delay_notice():
+    assert analyse(dsn(action="delayed", status="4.4.1", diag="connect timed out")).kind == "delay"
+
+
+def test_delivered_action_is_a_success_notice():
+    assert analyse(dsn(action="delivered", status="2.0.0", diag="250 ok")).kind == "success"
+
+
+def test_original_message_id_comes_from_the_returned_message():
+    assert analyse(dsn()).original_message_id == "<orig-1@example.org>"
+
+
+def test_citation_names_the_zone_and_the_client_ip_of_the_rejection():
+    diag = ("554 5.7.1 Service unavailable; Client host [203.0.113.7] blocked using "
+            "psbl.surriel.com")
+    r = analyse(dsn(status="5.7.1", diag=diag)).recipients[0]
+    assert r.citation is not None
+    assert (r.citation.zone, r.citation.ip) == ("psbl.surriel.com", "203.0.113.7")
+    assert r.reason == "blocked"
+
+
+def test_returned_original_is_not_matched_for_citations():
+    r = analyse(dsn()).recipients[0]
+    assert r.citation is None
+
+
+def test_spamhaus_lookup_url_gives_zone_and_ip():
+    c = cite("550 rejected, see https://www.spamhaus.org/query/ip/198.51.100.4")
+    assert c is not None and (c.zone, c.ip) == ("zen.spamhaus.org", "198.51.100.4")
+
+
+def test_spamcop_url_gives_zone_and_ip():
+    c = cite("554 blocked - see http://www.spamcop.net/bl.shtml?198.51.100.5")
+    assert c is not None and (c.zone, c.ip) == ("bl.spamcop.net", "198.51.100.5")
+
+
+def test_dqs_key_is_masked():
+    assert normalise_zone("abcdefghijklmnopqrstuvwxyz.zen.dq.spamhaus.net") == "zen.dq.spamhaus.net"
+
+
+def test_microsoft_banned_sending_ip_is_cited():
+    c = cite("550 5.7.606 Access denied, banned sending IP [198.51.100.6]")
+    assert c is not None and c.ip == "198.51.100.6"
+
+
+def test_invalid_ip_is_not_kept():
+    c = cite("blocked using bl.example.net; client [999.1.1.1]")
+    assert c is not None and c.ip is None
+
+
+def test_mailbox_full_text_beats_a_vague_status():
+    assert classify("5.0.0", "552 Mailbox is full") == "mailboxfull"
+
+
+def test_status_decides_when_the_text_says_nothing_known():
+    assert classify("5.2.2", "xyz") == "mailboxfull"
+
+
+def test_quoted_printable_diagnostic_is_decoded_before_matching():
+    raw = (b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Delivery failure\r\n"
+           b"Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+           b"<bob@example.com>:\r\n198.51.100.1 does not like recipient.\r\n"
+           b"Remote host said: 550 Mailbox quota exc=\r\needed\r\n"
+           b"--- Below this line is a copy of the message.\r\n\r\nTo: bob@example.com\r\n")
+    r = analyse(raw).recipients[0]
+    assert (r.recipient, r.reason) == ("bob@example.com", "mailboxfull")
+
+
+def test_plain_auto_reply_is_not_a_bounce():
+    raw = (b"From: alice@example.com\r\nSubject: Out of office\r\n"
+           b"Auto-Submitted: auto-replied\r\n\r\nI am away until Monday.\r\n")
+    assert analyse(raw).kind == "autoreply"
+
+
+def test_ordinary_mail_is_not_a_bounce():
+    raw = b"From: alice@example.com\r\nSubject: lunch?\r\n\r\nNoon at the usual place.\r\n"
+    assert analyse(raw).kind == "not-bounce"
+
+
+def test_arf_report_is_feedback():
+    raw = (b"From: fbl@isp.example\r\nSubject: FW: spam\r\nContent-Type: multipart/report; "
+           b"report-type=feedback-report; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n"
+           b"\r\nabuse report\r\n--B\r\nContent-Type: message/feedback-report\r\n\r\n"
+           b"Feedback-Type: abuse\r\nOriginal-Rcpt-To: carol@isp.example\r\n\r\n--B--\r\n")
+    a = analyse(raw)
+    assert (a.kind, a.recipients[0].recipient, a.recipients[0].reason) == (
+        "feedback", "carol@isp.example", "feedback")
+
+
+def test_deduplicate_keeps_one_per_original_and_recipient():
+    a = analyse(dsn())
+    assert len(deduplicate([a, a])) == 1
+
+
+def test_garbage_never_raises():
+    assert analyse(b"\x00\xff" * 1000).kind == "not-bounce"
