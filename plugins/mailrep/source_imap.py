@@ -72,16 +72,16 @@ def connect(settings: ImapSettings, timeout: float | None = None) -> Any:
             client.starttls(context)
         client.login(settings.user, settings.password)
     except LoginError:
-        _close(client)
+        close(client)
         raise SourceError(f"{where}: login failed for {settings.user}") from None
     except (OSError, IMAPClientError) as exc:
-        _close(client)
+        close(client)
         step = "STARTTLS" if settings.security == "starttls" else "login"
         raise SourceError(f"{where}: {step} failed: {describe_error(exc)}") from None
     return client
 
 
-def _close(client: Any) -> None:
+def close(client: Any) -> None:
     # Best effort: we are done (or already failing); the socket goes either way.
     try:
         client.logout()
@@ -130,7 +130,7 @@ def read_imap(settings: ImapSettings, since: datetime | None, *, headers_only: b
         except (OSError, IMAPClientError) as exc:
             raise SourceError(f"{where}: {describe_error(exc)}") from None
     finally:
-        _close(client)
+        close(client)
 
 
 def _in_window(client: Any, uids: list[int], since: datetime | None) -> list[int]:
@@ -169,4 +169,4 @@ def _fetch(client: Any, uids: list[int], folder: str, headers_only: bool,
 def _aware(value: Any) -> datetime | None:
     if not isinstance(value, datetime):
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,141 @@
+"""The SMTP -> IMAP round trip through real Postfix (sender -> relay -> MX) into a real
+Dovecot: the probe is found, its delivery time measured, and afterwards the mailbox holds
+exactly what it held before: other messages keep their UIDs and flags, a message someone
+else marked \\Deleted is not expunged, and the probe itself is gone."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from mailrep.probe import PROBE_HEADER, ProbeError, RoundTrip, SmtpSettings, round_trip
+from mailrep.sources import ImapSettings, SourceError
+
+from tests.servers.dovecot import free_tcp_port
+from tests.servers.mailflow import ALICE, BOB, PROBE
+
+WAIT = 20.0
+
+
+def smtp_for(lab, **changes) -> SmtpSettings:
+    host, port = lab.submission
+    values = {"host": host, "port": port, "user": None, "password": None, "security": "none",
+              "timeout": 10.0}
+    values.update(changes)
+    return SmtpSettings(**values)
+
+
+def imap_for(lab, **changes) -> ImapSettings:
+    info = lab.imap()
+    values = {"host": "localhost", "port": info["imaps_port"], "user": PROBE,
+              "password": info["users"][PROBE], "security": "tls",
+              "ca_file": str(info["ca_file"]), "timeout": 10.0}
+    values.update(changes)
+    return ImapSettings(**values)
+
+
+def probe(lab, *, recipient: str = PROBE, wait: float = WAIT, budget: float = 30.0,
+          **imap_changes) -> RoundTrip:
+    return round_trip(smtp_for(lab), imap_for(lab, **imap_changes), ALICE, recipient, wait,
+                      time.monotonic() + budget)
+
+
+def visible_state(lab) -> dict[str, tuple[str, int | None, str]]:
+    """What an IMAP user sees of each message: folder, UID, flags (Dovecot may move a file
+    from new/ to cur/ when the folder is selected read-write; that is not a change of state
+    any client can see, so the subdirectory is left out)."""
+    lab.dovecot.sync(PROBE)
+    return {key: (s.folder, s.uid, s.flags) for key, s in lab.dovecot.snapshot(PROBE).items()}
+
+
+@pytest.fixture
+def lab(incident_lab):
+    """The lab with the probe mailbox holding mail of its own: unseen, seen, and one that
+    another client flagged \\Deleted but did not expunge."""
+    dovecot = incident_lab.dovecot
+    dovecot.deliver(PROBE, "Subject: unseen\n\nkeep me\n")
+    dovecot.deliver(PROBE, "Subject: seen\n\nkeep me\n", subdir="cur", flags="S")
+    dovecot.deliver(PROBE, "Subject: marked\n\nnot yours to expunge\n", subdir="cur",
+                    flags="ST")
+    return incident_lab
+
+
+def test_probe_is_found_with_its_token(lab):
+    trip = probe(lab)
+    assert trip.found
+    assert f"{PROBE_HEADER}: {trip.token}".encode() in trip.raw
+    assert trip.token.encode() in trip.raw.split(b"Subject:", 1)[1].split(b"\n", 1)[0]
+
+
+def test_delivery_time_is_measured_within_the_wait(lab):
+    trip = probe(lab)
+    assert trip.delivery_seconds is not None
+    assert 0 < trip.delivery_seconds < WAIT
+    assert trip.found_at is not None and trip.found_at >= trip.sent_at
+
+
+def test_probe_arrives_through_the_relay_chain(lab):
+    trip = probe(lab)
+    assert b"by mx.recipient.test" in trip.raw and b"by relay.provider.test" in trip.raw
+
+
+def test_probe_is_deleted_and_nothing_else_changes(lab):
+    before = visible_state(lab)
+    trip = probe(lab)
+    assert trip.deleted
+    assert visible_state(lab) == before
+
+
+def test_message_marked_deleted_by_someone_else_survives(lab):
+    probe(lab)
+    flags = [state[2] for state in visible_state(lab).values()]
+    assert "ST" in flags
+
+
+def test_tokens_differ_between_runs(lab):
+    assert probe(lab).token != probe(lab).token
+
+
+def test_probe_that_never_arrives_is_not_found_after_the_wait(lab):
+    # Mail to bob bounces (the relay is listed), so nothing reaches the probe mailbox.
+    before = visible_state(lab)
+    start = time.monotonic()
+    trip = probe(lab, recipient=BOB, wait=2.0)
+    assert not trip.found and trip.delivery_seconds is None and trip.raw is None
+    assert not trip.deleted
+    assert time.monotonic() - start < 2.0 + 5.0
+    assert visible_state(lab) == before
+
+
+def test_deadline_ends_the_wait_before_the_wait_does(lab):
+    start = time.monotonic()
+    trip = probe(lab, recipient=BOB, wait=60.0, budget=2.0)
+    assert not trip.found
+    assert time.monotonic() - start < 2.0 + 5.0
+
+
+def test_wrong_imap_password_fails_before_anything_is_sent(lab):
+    before = visible_state(lab)
+    log_before = lab.sender.log()
+    with pytest.raises(SourceError, match="login failed"):
+        probe(lab, password="wrong")
+    time.sleep(1.0)  # a probe sent anyway would be delivered (and logged) in ~0.1 s
+    assert lab.sender.log().count("status=sent") == log_before.count("status=sent")
+    assert visible_state(lab) == before
+
+
+def test_dead_smtp_port_is_a_probe_error(lab):
+    with pytest.raises(ProbeError, match="refused"):
+        round_trip(smtp_for(lab, port=free_tcp_port("127.0.0.10")), imap_for(lab), ALICE,
+                   PROBE, WAIT, time.monotonic() + 30)
+
+
+def test_refused_recipient_is_a_probe_error_with_the_reply(lab):
+    with pytest.raises(ProbeError, match=r"nobody@sender\.test refused: 550"):
+        probe(lab, recipient="nobody@sender.test")
+
+
+def test_starttls_the_server_does_not_offer_is_a_probe_error(lab):
+    with pytest.raises(ProbeError, match="STARTTLS"):
+        round_trip(smtp_for(lab, security="starttls"), imap_for(lab), ALICE, PROBE, WAIT,
+                   time.monotonic() + 30)
