@@ -45,10 +45,9 @@ def describe_error(exc: BaseException) -> str:
         return "connection refused"
     if isinstance(exc, OSError):
         return exc.strerror or str(exc) or type(exc).__name__
-    text = str(exc)
-    if isinstance(text, str) and text.startswith("b'") and text.endswith("'"):
-        text = text[2:-1]
-    return text or type(exc).__name__
+    first = exc.args[0] if exc.args else ""
+    text = first.decode("utf-8", "replace") if isinstance(first, bytes) else str(exc)
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def connect(settings: ImapSettings, timeout: float | None = None) -> Any:
