@@ -33,6 +33,8 @@ _ORIGINAL_MARKERS = re.compile(
     r"|--- Below this line"
     r"|-+ ?This is a copy of (?:the|your) message"
     r"|Original message follows"
+    r"|Message headers follow"
+    r"|-+ ?(?:The )?(?:original|returned) (?:message|headers)"
     r"|-+ ?Original Message ?-+"
     r"|The header of the original message is following"
     r"|Content-Type: message/rfc822"
@@ -110,12 +112,28 @@ def field_blocks(text: str) -> list[dict[str, str]]:
 
 def _status_text(part: email.message.Message) -> str:
     payload = part.get_payload()
-    if isinstance(payload, list):
+    cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    if isinstance(payload, list) and cte not in ("quoted-printable", "base64"):
         chunks = []
         for sub in payload:
             if isinstance(sub, email.message.Message):
                 chunks.append("\n".join(f"{k}: {v}" for k, v in sub.items()))
         return "\n\n".join(chunks)
+    if isinstance(payload, list):
+        # parsed as header blocks although encoded: undo the transfer encoding by hand
+        raw = "\n\n".join(sub.as_string() for sub in payload
+                          if isinstance(sub, email.message.Message))
+        if cte == "base64":
+            import base64
+            import binascii
+
+            try:
+                return base64.b64decode(re.sub(r"\s+", "", raw)).decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                return raw
+        import quopri
+
+        return quopri.decodestring(raw.encode("utf-8", "replace")).decode("utf-8", "replace")
     return decode_part(part)
 
 

@@ -47,7 +47,10 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"addressee unknown|couldn.t be found|could not be found|bad destination mailbox|"
      r"not listed in|account (?:does not|not) (?:exist|found)|no such local user|"
      r"mailbox is unavailable|recipient not found|unknown account|user is unknown|"
-     r"rejected: user|is not a valid mailbox|invalid mailbox"),
+     r"rejected: user|is not a valid mailbox|invalid mailbox|invalid (?:final delivery )?userid|"
+    r"doesn.t have an? .{0,40}account|no account|unknown local[- ]part|address unknown"),
+    ("networkerror", r"malformed or unexpected name server reply|name server failure|"
+     r"did not accept our requests to connect|socket error"),
     ("hostunknown", r"host (?:or domain )?(?:name )?(?:not found|unknown)|unknown host|"
      r"domain (?:not found|does not exist|name not found)|no such domain|name or service|"
      r"nxdomain|unrouteable mail domain|no mx|host not found|unknown domain|"
@@ -147,8 +150,43 @@ def reason_from_status(status: str | None) -> str | None:
     return _STATUS_REASON.get(f"{parts[1]}.{parts[2]}")
 
 
-def classify(status: str | None, text: str, action: str | None = None) -> str:
-    """The reason for one failed recipient."""
+_DATA_STAGE = re.compile(r"end of data|after data|data command|final DATA|"
+                         r"in reply to end of", re.I)
+_SENDER_STAGE = re.compile(r"after MAIL FROM|in reply to MAIL FROM|"
+                           r"MAIL FROM command", re.I)
+
+
+def smtp_stage(text: str) -> str | None:
+    """Which SMTP command the rejection answered: the same words mean different things."""
+    # In a transcript (">>> RCPT To:..." / "<<< 550 ..."), the command before the first
+    # error reply is the one refused; a later ">>> DATA" only follows it.
+    first_error = re.search(r"^<<< ?[45]\d\d", text, re.M)
+    if first_error:
+        commands = re.findall(r"^>>> ?([A-Za-z]+)", text[: first_error.start()], re.M)
+        if commands:
+            cmd = commands[-1].upper()
+            return {"MAIL": "MAIL", "DATA": "DATA", ".": "DATA"}.get(cmd, cmd)
+    if _SENDER_STAGE.search(text):
+        return "MAIL"
+    if _DATA_STAGE.search(text):
+        return "DATA"
+    return None
+
+
+def classify(status: str | None, text: str, action: str | None = None,
+             context: str = "") -> str:
+    """The reason for one failed recipient, adjusted for the SMTP stage it failed at."""
+    reason = _classify(status, text, action)
+    stage = smtp_stage(text + "\n" + context)
+    # With pipelining a RCPT refusal (5.1.1) can arrive after ">>> DATA": not a filter.
+    if stage == "DATA" and reason == "userunknown" and not (status or "").endswith(".1.1"):
+        return "filtered"
+    if stage == "MAIL" and reason in ("userunknown", "hostunknown", "undefined"):
+        return "rejected"
+    return reason
+
+
+def _classify(status: str | None, text: str, action: str | None = None) -> str:
     if action and action.lower() in ("delivered", "relayed", "expanded"):
         return "delivered"
     # Codes whose meaning is exact beat loose words.

@@ -13,11 +13,12 @@ import re
 ADDR = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 _RCPT_LINE = re.compile(
     r"^[ \t]*(?:(?:original[- ]|final[- ])?recipient(?: address)?:?[ \t]*|to:[ \t]*|"
-    r"rcpt to:?[ \t]*|\d+\.[ \t]+)?"
+    r"rcpt to:?[ \t]*|\d+\.[ \t]+|[*-][ \t]+)?"
     r"(?:rfc822;[ \t]*)?[\"']?<?(" + ADDR + r")>?[\"']?"
     r"[ \t]*(?::|\.\.\.|\(|-|$|<)",
     re.IGNORECASE | re.MULTILINE,
 )
+_ANY_ADDR = re.compile(r"<(" + ADDR + r")>|\b(?<![=/])(" + ADDR + r")\b")
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _REPLY = re.compile(r"(?:^|[\s(:<])([245][0-5]\d)(?:[ -]|$)", re.MULTILINE)
 _REMOTE = re.compile(
@@ -57,6 +58,12 @@ def recipients(text: str, skip: set[str]) -> list[tuple[str, str]]:
         hits.append((addr, m.start(), m.end()))
         if len(hits) > MAX_RECIPIENTS * 4:
             break
+    if not hits:
+        for m in _ANY_ADDR.finditer(text):
+            addr = (m.group(1) or m.group(2)).strip(".").lower()
+            if addr not in skip:
+                hits.append((addr, max(0, m.start() - 300), m.end()))
+                break
     out: list[tuple[str, str]] = []
     for i, (addr, start, _end) in enumerate(hits):
         stop = hits[i + 1][1] if i + 1 < len(hits) else len(text)

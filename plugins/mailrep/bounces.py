@@ -8,11 +8,13 @@ mailbox must finish with a number, not a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import email.message
 import re
 from collections.abc import Iterable
 
 from .bounce_citation import cite
+from .bounce_json import ses_blocks
 from .bounce_mime import Parts, collect, parse
 from .bounce_model import Analysis, Citation, FailedRecipient
 from .bounce_reason import cause_of, classify, is_hard, pseudo_status
@@ -70,25 +72,21 @@ def _original_message_id(parts: Parts) -> str | None:
 
 
 def _recipient(addr: str, action: str | None, status: str | None, code: str | None,
-               diag: str, remote: str | None) -> FailedRecipient:
+               diag: str, remote: str | None, context: str = "") -> FailedRecipient:
     diag = re.sub(r"\s+", " ", diag).strip()[:2000]
+    if len(diag) <= len(addr) + 4 and context:
+        diag = re.sub(r"\s+", " ", context).strip()[:2000]
     if status and not re.fullmatch(r"[245]\.\d{1,3}\.\d{1,3}", status):
         status = find_status(status)
     if not status or (status.endswith(".0.0") and find_status(diag) not in (None, status)):
         status = find_status(diag) or status
     if not code:
         code = find_replycode(diag)
-    reason = classify(status, diag, action)
+    reason = classify(status, diag, action, context[:4000])
     temporary = bool((status and status.startswith("4")) or (code and code.startswith("4"))
                      or (action or "").lower() == "delayed")
     if not status and reason not in ("delivered",):
         status = pseudo_status(reason, temporary)
-    if status and status.endswith(".0.0") and reason in (
-        "filtered", "expired", "rejected", "blocked", "userunknown", "mailboxfull",
-        "hostunknown", "suspend", "norelaying", "requireptr", "onhold", "mesgtoobig",
-        "networkerror", "systemerror", "notaccept", "syntaxerror", "undefined",
-    ) and not find_status(diag):
-        status = pseudo_status(reason, status.startswith("4"))
     citation = cite(diag)
     if citation is not None and reason not in ("blocked", "badreputation", "requireptr"):
         reason = "blocked"
@@ -97,6 +95,12 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
         remote_host=remote, reason=reason, cause=cause_of(reason, status),
         hardbounce=is_hard(reason, status, code), citation=citation,
     )
+
+
+def _delivered(r: FailedRecipient) -> FailedRecipient:
+    code = r.replycode or ("250" if r.status and r.status.startswith("2") else None)
+    return dataclasses.replace(r, reason="delivered", cause="ignore", hardbounce=False,
+                               replycode=code, citation=None)
 
 
 def _from_dsn(parts: Parts, text: str) -> list[FailedRecipient]:
@@ -119,8 +123,17 @@ def _from_dsn(parts: Parts, text: str) -> list[FailedRecipient]:
             if not remote:
                 remote = find_remote_host(diag)
             out.append(_recipient(rcpt, (block.get("action") or "").lower() or None,
-                                  block.get("status", "").strip() or None, None, diag, remote))
+                                  block.get("status", "").strip() or None, None, diag, remote,
+                                  _context(text, rcpt)))
     return out
+
+
+def _context(text: str, rcpt: str) -> str:
+    """The human-readable part's words about this recipient (the SMTP transcript)."""
+    for addr, chunk in recipients(text, set()):
+        if addr == rcpt:
+            return chunk
+    return text if len(text) < 4000 else ""
 
 
 def _kind_from_actions(rcpts: list[FailedRecipient]) -> str:
@@ -139,6 +152,16 @@ def _analyse(raw: bytes) -> Analysis:
     sender = _header(msg, "From")
     text = "\n".join(parts.texts)
     mid = _original_message_id(parts)
+
+    ses = ses_blocks(text) if '"notificationType"' in text or '"eventType"' in text else None
+    if ses is not None:
+        kind, blocks, ses_mid = ses
+        if kind == "feedback":
+            parts.feedback.extend(blocks)
+        elif blocks:
+            parts.status_blocks.append(blocks)
+        mid = mid or ses_mid
+        text = ""
 
     if parts.report_type == "feedback-report" or parts.feedback:
         fb = parts.feedback[0] if parts.feedback else {}
@@ -160,6 +183,8 @@ def _analyse(raw: bytes) -> Analysis:
                       ("delivered", "relayed", "expanded", "delayed")]
             if kind == "bounce" and failed:
                 rcpts = failed
+            if kind == "success":
+                rcpts = [_delivered(r) for r in rcpts]
             return Analysis(kind, tuple(rcpts), mid, subject)
 
     signs = sum((bool(_BOUNCE_FROM.search(sender)), bool(_BOUNCE_SUBJECT.search(subject)),
@@ -184,7 +209,8 @@ def _analyse(raw: bytes) -> Analysis:
                 re.sub(r"not yet been delivered", "", text, flags=re.I))
             action = "delayed" if delayed else "failed"
             rcpts = [
-                _recipient(a, action, None, None, d, find_remote_host(d)) for a, d in found
+                _recipient(a, action, None, None, d, find_remote_host(d), text)
+                for a, d in found
             ]
             return Analysis("delay" if delayed else "bounce", tuple(rcpts), mid, subject)
 
