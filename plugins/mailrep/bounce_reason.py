@@ -25,7 +25,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"client host .*(?:rejected|blocked)|ip address .*(?:blocked|rejected|denied)|"
      r"connection refused|your ip|sender ip|has been blocked|dynamic ip|dial-?up|"
      r"residential|bad ip|\bcbl\b|\bsorbs\b|not allowed to send|host .* refused to talk|"
-     r"sending host .* (?:rejected|blocked)|mail server ip"),
+     r"sending host .* (?:rejected|blocked)|mail server ip|"
+    r"messages from \d{1,3}(?:\.\d{1,3}){3}|service refused|service refuse"),
     ("spamdetected", r"\bspam\b|junk mail|unsolicited|bulk e?-?mail|content .* rejected|"
      r"message .* (?:looks|appears|seems) .*spam|spam ?assassin|scored as"),
     ("hasmoved", r"has moved|no longer at this address|address has changed"),
@@ -49,8 +50,9 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"mailbox is unavailable|recipient not found|unknown account|user is unknown|"
      r"rejected: user|is not a valid mailbox|invalid mailbox|invalid (?:final delivery )?userid|"
     r"doesn.t have an? .{0,40}account|no account|unknown local[- ]part|address unknown"),
+    ("expired", r"did not accept our requests to connect"),
     ("networkerror", r"malformed or unexpected name server reply|name server failure|"
-     r"did not accept our requests to connect|socket error"),
+     r"socket error"),
     ("hostunknown", r"host (?:or domain )?(?:name )?(?:not found|unknown)|unknown host|"
      r"domain (?:not found|does not exist|name not found)|no such domain|name or service|"
      r"nxdomain|unrouteable mail domain|no mx|host not found|unknown domain|"
@@ -152,6 +154,9 @@ def reason_from_status(status: str | None) -> str | None:
 
 _DATA_STAGE = re.compile(r"end of data|after data|data command|final DATA|"
                          r"in reply to end of", re.I)
+_CONN_STAGE = re.compile(r"after (?:initial connection|EHLO|HELO)|in reply to (?:EHLO|HELO)|"
+                         r"greeting|^<<< ?[45]\d\d.*\n(?:[^>]*\n)*?>>> ?(?:EHLO|HELO)",
+                         re.I | re.M)
 _SENDER_STAGE = re.compile(r"after MAIL FROM|in reply to MAIL FROM|"
                            r"MAIL FROM command", re.I)
 
@@ -166,6 +171,8 @@ def smtp_stage(text: str) -> str | None:
         if commands:
             cmd = commands[-1].upper()
             return {"MAIL": "MAIL", "DATA": "DATA", ".": "DATA"}.get(cmd, cmd)
+    if _CONN_STAGE.search(text):
+        return "CONN"
     if _SENDER_STAGE.search(text):
         return "MAIL"
     if _DATA_STAGE.search(text):
@@ -181,6 +188,12 @@ def classify(status: str | None, text: str, action: str | None = None,
     # With pipelining a RCPT refusal (5.1.1) can arrive after ">>> DATA": not a filter.
     if stage == "DATA" and reason == "userunknown" and not (status or "").endswith(".1.1"):
         return "filtered"
+    if stage == "CONN" and reason in ("rejected", "undefined", "policyviolation", "filtered",
+                                      "securityerror", "systemerror"):
+        return "blocked"
+    if reason == "hostunknown" and ((status or "").startswith("4") or
+                                    re.search(r"try again|temporar", text, re.I)):
+        return "networkerror"
     if stage == "MAIL" and reason in ("userunknown", "hostunknown", "undefined"):
         return "rejected"
     return reason

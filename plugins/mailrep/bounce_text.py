@@ -58,7 +58,8 @@ def recipients(text: str, skip: set[str]) -> list[tuple[str, str]]:
         hits.append((addr, m.start(), m.end()))
         if len(hits) > MAX_RECIPIENTS * 4:
             break
-    if not hits:
+    if not hits and (find_status(text) or find_replycode(text)):
+        # no recipient line: take the first address, but only where SMTP words back it up
         for m in _ANY_ADDR.finditer(text):
             addr = (m.group(1) or m.group(2)).strip(".").lower()
             if addr not in skip:
