@@ -213,18 +213,28 @@ def _raw(message: Any) -> bytes:
     raise CannotJudge(f"cannot read the message returned by the mailbox ({type(message)})")
 
 
-def _round_trip(args: argparse.Namespace, ctx: RunContext) -> tuple[bytes, float, str]:
-    from mailrep import probe, sources
+def _round_trip(args: argparse.Namespace, ctx: RunContext) -> tuple[bytes, float, str, list[str]]:
+    """Send the probe, wait for it, delete it; raises NotDelivered when it did not arrive."""
+    from mailrep import probe
     from mailrep.mailbox_options import imap_settings, smtp_settings
+    from mailrep.relay_chain import NotDelivered
 
     imap = imap_settings(args, _remaining(ctx))
     smtp = smtp_settings(args, _remaining(ctx), imap.password)
     wait = min(args.wait, _remaining(ctx))
-    try:
-        trip = probe.round_trip(smtp, imap, args.mail_from, args.mail_to, wait, ctx.deadline)
-    except sources.SourceError as exc:
-        raise CannotJudge(str(exc)) from None
-    return _raw(trip.message), float(trip.delivery), f"round trip via {smtp.host}"
+    trip = probe.round_trip(smtp, imap, args.mail_from, args.mail_to, wait, ctx.deadline)
+    if not trip.found or trip.delivery_seconds is None:
+        raise NotDelivered(wait, args.mail_to, trip.token)
+    if not trip.raw:
+        raise CannotJudge(f"the test message arrived but could not be fetched from {imap.host}")
+    notes = []
+    if not trip.deleted:
+        notes.append(
+            f"the test message (token {trip.token}) could not be deleted: the server lacks "
+            "UIDPLUS or refused; delete it by hand"
+        )
+    source = f"round trip {smtp.host} -> {imap.host} {imap.folder}"
+    return trip.raw, trip.delivery_seconds, source, notes
 
 
 def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
@@ -240,14 +250,15 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
 
     def acquire() -> rc.Examination:
         delivery = None
+        notes: list[str] = []
         if mode == "file":
             message = read_message_file(args.file)
             source = "stdin" if args.file == "-" else args.file
         elif mode == "imap":
             message, source = _from_imap(args, ctx)
         else:
-            message, delivery, source = _round_trip(args, ctx)
-        return rc.examine(
+            message, delivery, source, notes = _round_trip(args, ctx)
+        exam = rc.examine(
             message,
             config,
             receiver=args.receiver,
@@ -256,6 +267,8 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
             delivery=delivery,
             source=source,
         )
+        exam.chain.notes.extend(notes)
+        return exam
 
     resource = rc.RelayChainResource(acquire)
     check = nagiosplugin.Check(

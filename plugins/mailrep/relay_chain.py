@@ -349,12 +349,26 @@ def examine(
 AUTH_STATES = {"ok": 0, "warning": 1, "critical": 2}
 
 
+class NotDelivered(Exception):
+    """The round trip's message did not arrive within the wait: the mail path is broken."""
+
+    def __init__(self, wait: float, recipient: str, token: str) -> None:
+        super().__init__(f"test message not delivered to {recipient} within {wait:g}s")
+        self.wait = wait
+        self.token = token
+
+
 class RelayChainResource(nagiosplugin.Resource):
-    """Gets the message (file, IMAP or round trip), examines it, reports the metrics."""
+    """Gets the message (file, IMAP or round trip), examines it, reports the metrics.
+
+    A round trip whose message never arrived is CRITICAL (metric ``delivered`` = 0): the path
+    is broken, which is worse than any listing, even though no chain can be shown.
+    """
 
     def __init__(self, run: Callable[[], Examination]) -> None:
         self._run = run
         self.exam: Examination | None = None
+        self.not_delivered: NotDelivered | None = None
 
     @property
     def name(self) -> str:
@@ -365,7 +379,11 @@ class RelayChainResource(nagiosplugin.Resource):
         return len(report.verdicts) if report is not None else 0
 
     def probe(self) -> list[nagiosplugin.Metric]:
-        self.exam = exam = self._run()
+        try:
+            self.exam = exam = self._run()
+        except NotDelivered as exc:
+            self.not_delivered = exc
+            return [nagiosplugin.Metric("delivered", 0, min=0, context="delivered")]
         chain, report = exam.chain, exam.report
         metrics = [
             nagiosplugin.Metric("hops", len(chain.hops), min=0, context="info"),
@@ -415,6 +433,23 @@ def _auth_where(exam: Examination) -> str:
     return ", ".join(exam.auth_by) or "the receiver"
 
 
+class DeliveredContext(nagiosplugin.Context):
+    """CRITICAL when the round trip's message did not arrive."""
+
+    def __init__(self, resource: RelayChainResource) -> None:
+        super().__init__("delivered")
+        self._resource = resource
+
+    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
+        missing = self._resource.not_delivered
+        if missing is not None:
+            return self.result_cls(nagiosplugin.Critical, str(missing), metric)
+        return self.result_cls(nagiosplugin.Ok, None, metric)
+
+    def performance(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Performance:
+        return nagiosplugin.Performance(metric.name, metric.value, "", min=0, max=1)
+
+
 class DeliveryContext(nagiosplugin.ScalarContext):
     """Round-trip time against ``-w/-c`` (seconds), with a hint a human reads at once."""
 
@@ -434,6 +469,7 @@ def relay_contexts(
         *blocklist_contexts(args, resource.lookups, "listed"),
         AuthContext(auth_fail_state, lambda: resource.exam),
         DeliveryContext("delivery", args.warning, args.critical),
+        DeliveredContext(resource),
     ]
 
 
@@ -498,6 +534,12 @@ class RelayChainSummary(nagiosplugin.Summary):
 
     def verbose(self, results: nagiosplugin.Results) -> list[str]:
         exam = self.resource.exam
+        missing = self.resource.not_delivered
+        if missing is not None:
+            return [
+                f"probe token {missing.token}: look for it in the mail queues and logs; if it "
+                "arrives later it stays in the mailbox"
+            ]
         if exam is None:
             return []
         return chain_lines(exam, self.verbose_level)
