@@ -12,6 +12,12 @@ import re
 
 # (reason, pattern); first match wins, so specific causes come before broad ones.
 _TEXT_RULES: list[tuple[str, str]] = [
+    ("notcompliantrfc", r"multiple addresses in from|not rfc ?\d{4}[- ]compliant|"
+     r"rfc ?5322|duplicate (?:header|message-id)|missing (?:a )?(?:valid )?"
+     r"(?:date|message-id|from) header"),
+    ("rejected", r"sender address rejected|sender (?:domain|address) (?:is )?(?:invalid|"
+     r"unknown|not allowed)|domain of sender .* does not exist|sender verify failed|"
+     r"from: domain is invalid|invalid sender|sender rejected|not a member"),
     ("virusdetected", r"virus|malware detected|infected"),
     ("requireptr", r"reverse dns|no ptr|ptr record|rdns|reverse (?:lookup|hostname)|"
      r"cannot find your hostname|not have a reverse|client host rejected: cannot find|"
@@ -27,7 +33,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"residential|bad ip|\bcbl\b|\bsorbs\b|not allowed to send|host .* refused to talk|"
      r"sending host .* (?:rejected|blocked)|mail server ip|"
     r"messages from \d{1,3}(?:\.\d{1,3}){3}|service refused|service refuse"),
-    ("spamdetected", r"\bspam\b|junk mail|unsolicited|bulk e?-?mail|content .* rejected|"
+    ("spamdetected", r"content rejected|\bUBE\b|\bspam\b|junk mail|unsolicited|bulk e?-?mail|content .* rejected|"
      r"message .* (?:looks|appears|seems) .*spam|spam ?assassin|scored as"),
     ("hasmoved", r"has moved|no longer at this address|address has changed"),
     ("suspend", r"suspended|disabled|deactivated|inactive|not active|account .*(?:locked|"
@@ -39,25 +45,25 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("mesgtoobig", r"message (?:is )?too (?:big|large)|size exceeds|exceeds? .*size|"
      r"message size|too large|maximum .* size"),
     ("exceedlimit", r"exceeds? (?:the )?(?:local )?limit|recipient limit"),
+    ("hostunknown", r"host (?:or domain )?(?:name )?(?:not found|unknown)|unknown host|"
+     r"domain (?:not found|does not exist|name not found)|no such domain|name or service|"
+     r"nxdomain|unrouteable mail domain|unrouteable address|no mx|host not found|unknown domain|"
+     r"domain .* (?:does not|doesn.t) exist|illegal host|unroutable domain|"
+     r"mail exchanger .* not found|dns lookup failed|no route to host .* domain"),
     ("userunknown", r"user unknown|unknown user|no such (?:user|mailbox|recipient|account|"
      r"address|person)|user (?:does not|doesn.t) exist|does not exist|doesn.t exist|"
      r"not exist|unknown (?:recipient|address|mailbox|local|e-?mail)|invalid (?:recipient|"
      r"mailbox|address|user)|recipient (?:address )?rejected|mailbox unavailable|"
      r"mailbox not found|address rejected|no mailbox|user not found|not a valid|"
-     r"unrouteable address|unknown or illegal|no valid recipients|not our customer|"
+     r"unknown or illegal|no valid recipients|not our customer|"
      r"addressee unknown|couldn.t be found|could not be found|bad destination mailbox|"
-     r"not listed in|account (?:does not|not) (?:exist|found)|no such local user|"
+     r"not listed in|account (?:does not|not) (?:exist|found)|not a registered|no such local user|"
      r"mailbox is unavailable|recipient not found|unknown account|user is unknown|"
      r"rejected: user|is not a valid mailbox|invalid mailbox|invalid (?:final delivery )?userid|"
     r"doesn.t have an? .{0,40}account|no account|unknown local[- ]part|address unknown"),
     ("expired", r"did not accept our requests to connect"),
     ("networkerror", r"malformed or unexpected name server reply|name server failure|"
      r"socket error"),
-    ("hostunknown", r"host (?:or domain )?(?:name )?(?:not found|unknown)|unknown host|"
-     r"domain (?:not found|does not exist|name not found)|no such domain|name or service|"
-     r"nxdomain|unrouteable mail domain|no mx|host not found|unknown domain|"
-     r"domain .* (?:does not|doesn.t) exist|illegal host|unroutable domain|"
-     r"mail exchanger .* not found|dns lookup failed|no route to host .* domain"),
     ("norelaying", r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|"
      r"prohibited)|unable to relay|not permitted to relay|we do not relay|no relaying|"
      r"relay not permitted|relaying denied|not a gateway"),
@@ -77,8 +83,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("syntaxerror", r"syntax error|command unrecognized|unrecognized command|"
      r"bad sequence|invalid command"),
     ("securityerror", r"tls|starttls|encryption required|certificate|insecure|"
-     r"authentication mechanism|security"),
-    ("policyviolation", r"policy|prohibited|not allowed|not permitted|forbidden"),
+     r"authentication mechanism"),
+    ("policyviolation", r"header error|security (?:issue|risk|policy)|policy|prohibited|not allowed|not permitted|forbidden"),
     ("systemfull", r"system (?:is )?full|disk full|out of disk|insufficient system storage"),
     ("onhold", r"on hold|onhold"),
     ("systemerror", r"system error|internal error|server error|local error|"
@@ -205,7 +211,8 @@ def _classify(status: str | None, text: str, action: str | None = None) -> str:
     # Codes whose meaning is exact beat loose words.
     if status:
         detail = ".".join(status.split(".")[1:])
-        if detail in ("1.1", "2.2", "1.2", "1.6", "7.25", "7.26", "7.23", "2.3", "3.4"):
+        if detail in ("1.1", "2.2", "1.2", "1.6", "7.25", "7.26", "7.23", "2.3", "3.4",
+                      "1.7", "1.8"):
             r = reason_from_status(status)
             by_text = reason_from_text(text)
             if by_text in ("mailboxfull", "suspend", "blocked", "filtered") and detail == "1.1":

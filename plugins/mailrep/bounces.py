@@ -228,9 +228,32 @@ def _analyse(raw: bytes) -> Analysis:
 def analyse(raw: bytes) -> Analysis:
     """Analyse one raw message. Never raises; an unreadable message is ``not-bounce``."""
     try:
-        return _analyse(raw)
+        result = _analyse(raw)
+        if result.kind == "not-bounce" or not result.recipients:
+            inner = _forwarded_report(raw)
+            if inner is not None:
+                nested = _analyse(inner)
+                if nested.kind != "not-bounce":
+                    return nested
+        return result
     except Exception:
         return Analysis("not-bounce", (), None)
+
+
+def _forwarded_report(raw: bytes) -> bytes | None:
+    """A bounce forwarded as an attachment (message/rfc822 holding a report): its bytes."""
+    msg = parse(raw)
+    if not msg.is_multipart():
+        return None
+    for part in msg.get_payload()[:20]:
+        if isinstance(part, email.message.Message) and part.get_content_type() == "message/rfc822":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], email.message.Message):
+                m = inner[0]
+                if m.get_content_type() == "multipart/report" or _BOUNCE_FROM.search(
+                        _header(m, "From")):
+                    return m.as_bytes()
+    return None
 
 
 def deduplicate(
