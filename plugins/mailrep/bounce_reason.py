@@ -33,7 +33,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"residential|bad ip|\bcbl\b|\bsorbs\b|not allowed to send|host .* refused to talk|"
      r"sending host .* (?:rejected|blocked)|mail server ip|"
     r"messages from \d{1,3}(?:\.\d{1,3}){3}|service refused|service refuse"),
-    ("spamdetected", r"content rejected|\bUBE\b|\bspam\b|junk mail|unsolicited|bulk e?-?mail|content .* rejected|"
+    ("spamdetected", r"content rejected|\bUBE\b|\bspam\b|junk mail|unsolicited|"
+     r"bulk e?-?mail|content .* rejected|"
      r"message .* (?:looks|appears|seems) .*spam|spam ?assassin|scored as"),
     ("hasmoved", r"has moved|no longer at this address|address has changed"),
     ("suspend", r"suspended|disabled|deactivated|inactive|not active|account .*(?:locked|"
@@ -84,7 +85,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"bad sequence|invalid command"),
     ("securityerror", r"tls|starttls|encryption required|certificate|insecure|"
      r"authentication mechanism"),
-    ("policyviolation", r"header error|security (?:issue|risk|policy)|policy|prohibited|not allowed|not permitted|forbidden"),
+    ("policyviolation", r"header error|security (?:issue|risk|policy)|policy|prohibited|"
+     r"not allowed|not permitted|forbidden"),
     ("systemfull", r"system (?:is )?full|disk full|out of disk|insufficient system storage"),
     ("onhold", r"on hold|onhold"),
     ("systemerror", r"system error|internal error|server error|local error|"
