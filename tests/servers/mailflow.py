@@ -24,6 +24,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -166,8 +167,12 @@ class IncidentLab:
                        "free for rbldnsd")
 
     def stop(self) -> None:
-        for piece in (self.sender, self.relay, self.mx, self.namespace, self.dovecot,
-                      self.rbldnsd):
+        # The Postfix masters take a second or two each to wind down: stop them together.
+        instances = [p for p in (self.sender, self.relay, self.mx) if p is not None]
+        if instances:
+            with ThreadPoolExecutor(len(instances)) as pool:
+                list(pool.map(PostfixInstance.stop, instances))
+        for piece in (self.namespace, self.dovecot, self.rbldnsd):
             if piece is not None:
                 piece.stop()
         self.sender = self.relay = self.mx = None
