@@ -55,6 +55,7 @@ class Parts:
     texts: list[str] = field(default_factory=list)
     status_blocks: list[list[dict[str, str]]] = field(default_factory=list)
     feedback: list[dict[str, str]] = field(default_factory=list)
+    feedback_rcpts: list[str] = field(default_factory=list)
     original_headers: list[email.message.Message] = field(default_factory=list)
     original_text: str = ""
 
@@ -140,6 +141,18 @@ def _status_text(part: email.message.Message) -> str:
     return decode_part(part)
 
 
+_EMBEDDED = re.compile(r"^(?:Reporting-MTA|Final-Recipient|Original-Recipient):", re.I | re.M)
+
+
+def _embedded_status(text: str) -> list[dict[str, str]]:
+    """DSN fields written into a text part (no delivery-status part, or a broken boundary)."""
+    m = _EMBEDDED.search(text)
+    if m is None or not re.search(r"^Final-Recipient:", text, re.I | re.M):
+        return []
+    blocks = field_blocks(text[m.start() : m.start() + 64 * 1024])
+    return [b for b in blocks if "final-recipient" in b or "reporting-mta" in b]
+
+
 def cut_original(text: str) -> tuple[str, str]:
     """Split a plain-text bounce into (diagnostic text, quoted original)."""
     m = _ORIGINAL_MARKERS.search(text)
@@ -170,7 +183,11 @@ def collect(msg: email.message.Message) -> Parts:
             out.status_blocks.append(field_blocks(_status_text(part)))
             return
         if ctype == "message/feedback-report":
-            out.feedback.extend(field_blocks(_status_text(part)))
+            fb_text = _status_text(part)
+            out.feedback.extend(field_blocks(fb_text))
+            out.feedback_rcpts.extend(
+                re.findall(r"^Original-Rcpt-To:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", fb_text,
+                           re.I | re.M))
             return
         if ctype in ORIGINAL_TYPES:
             payload = part.get_payload()
@@ -188,11 +205,15 @@ def collect(msg: email.message.Message) -> Parts:
                     if isinstance(sub, email.message.Message):
                         walk(sub, depth + 1)
             return
-        if ctype.startswith("text/") or ctype == "message/delivery-status":
+        if ctype.startswith(("text/", "multipart/")):
+            # a multipart whose boundary is broken arrives as one string: read it as text
             text = decode_part(part)
             if ctype == "text/html":
                 text = re.sub(r"<[^>]{0,2000}>", " ", text)
                 text = re.sub(r"&nbsp;", " ", text)
+            embedded = _embedded_status(text)
+            if embedded:
+                out.status_blocks.append(embedded)
             diag, original = cut_original(text)
             out.texts.append(diag)
             if original:

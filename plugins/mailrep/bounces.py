@@ -164,16 +164,18 @@ def _analyse(raw: bytes) -> Analysis:
         text = ""
 
     if parts.report_type == "feedback-report" or parts.feedback:
-        fb = parts.feedback[0] if parts.feedback else {}
-        rcpt = _addr(fb.get("original-rcpt-to"))
-        if not rcpt:
+        rcpts = [_addr(a) for a in parts.feedback_rcpts]
+        rcpts += [_addr(b.get("original-rcpt-to")) for b in parts.feedback]
+        if not any(rcpts):
             for h in parts.original_headers:
-                rcpt = _addr(_header(h, "To"))
-                if rcpt:
+                rcpts = [_addr(_header(h, "To"))]
+                if rcpts[0]:
                     break
-        r = FailedRecipient(rcpt, None, None, None, re.sub(r"\s+", " ", text).strip()[:2000],
-                            None, "feedback", "ignore", False, None)
-        return Analysis("feedback", (r,), mid, subject)
+        words = re.sub(r"\s+", " ", text).strip()[:2000]
+        unique = list(dict.fromkeys(a for a in rcpts if a)) or [""]
+        fb = tuple(FailedRecipient(a, None, None, None, words, None, "feedback", "ignore",
+                                   False, None) for a in unique[:200])
+        return Analysis("feedback", fb, mid, subject)
 
     if parts.status_blocks:
         rcpts = _from_dsn(parts, text)
