@@ -12,6 +12,11 @@ import re
 
 # (reason, pattern); first match wins, so specific causes come before broad ones.
 _TEXT_RULES: list[tuple[str, str]] = [
+    ("spamdetected", r"rejected due to spam|spam classification|classified as spam"),
+    ("requireptr", r"mismatches client ip|unverifi?y?able sending ip"),
+    ("toomanyconn", r"connection rate limit|too many (?:connections|sessions|concurrent)"),
+    ("badreputation", r"unexpected volume or user complaints|user complaints"),
+    ("mesgtoobig", r"(?:mail|message) size limit exceeded|line limit exceeded"),
     ("notcompliantrfc", r"multiple addresses in from|not rfc ?\d{4}[- ]compliant|"
      r"rfc ?5322|duplicate (?:header|message-id)|missing (?:a )?(?:valid )?"
      r"(?:date|message-id|from) header"),
@@ -22,8 +27,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("requireptr", r"reverse dns|no ptr|ptr record|rdns|reverse (?:lookup|hostname)|"
      r"cannot find your hostname|not have a reverse|client host rejected: cannot find|"
      r"reverse address|dns pointer|unresolvable address|ip name lookup failed"),
-    ("authfailure", r"\bspf\b|dmarc|\bdkim\b|sender policy framework|5\.7\.2[3-7]\b|"
-     r"not authenticated|authentication (?:failed|required)|unauthenticated"),
+    ("authfailure", r"\bspf\b|dmarc|\bdkim\b|sender policy framework|5\.7\.2[3-7]\b"),
+    ("securityerror", r"not authenticated|authentication (?:failed|required)|unauthenticated"),
     ("badreputation", r"reputation|bulk mail policy|poor (?:sender|ip)"),
     ("blocked", r"blocked using|blacklist|block ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|"
      r"barracudacentral|uceprotect|psbl\.|mailspike|listed (?:at|in|on|by)|"
@@ -72,6 +77,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"too many simultaneous"),
     ("speeding", r"rate limit|too many (?:messages|emails|recipients)|sending rate|"
      r"throttl|try again later .* rate|exceeded .* rate|too fast"),
+    ("networkerror", r"unable to establish|establish an smtp connection|host name lookup failure|"
+     r"no route to host"),
     ("expired", r"retry timeout exceeded|could not be delivered for|message expired|"
      r"delivery time expired|retry time|time ?out|timed out|undeliverable for \d|"
      r"for more than \d+ (?:hours|days)|has been delayed|gave up|giving up|queue too long|"
