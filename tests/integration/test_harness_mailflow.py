@@ -4,8 +4,12 @@ and the relay's address named in the bounce, and mail flows again once it is unl
 from __future__ import annotations
 
 import imaplib
+import smtplib
 import ssl
 import subprocess
+import time
+
+import pytest
 
 from tests.servers.mailflow import ALICE, BOB, MX_IP, PROBE, RELAY_IP, SENDER_IP, ZONE
 
@@ -96,3 +100,37 @@ def test_the_machines_resolv_conf_is_untouched(incident_lab):
 def test_each_instance_listens_on_its_own_address(incident_lab):
     pieces = [incident_lab.sender, incident_lab.relay, incident_lab.mx]
     assert [p.address for p in pieces if p is not None] == [SENDER_IP, RELAY_IP, MX_IP]
+
+
+def submit(incident_lab, smtp: smtplib.SMTP, subject: str) -> str:
+    message_id = f"<{subject.replace(' ', '-')}-{time.time_ns()}@sender.test>"
+    smtp.sendmail(ALICE, [PROBE], f"Subject: {subject}\nMessage-ID: {message_id}\n\nbody\n")
+    smtp.quit()
+    return message_id
+
+
+def test_submission_with_starttls_and_auth_is_delivered(incident_lab):
+    context = ssl.create_default_context(cafile=str(incident_lab.ca_file))
+    smtp = smtplib.SMTP(*incident_lab.submission_starttls, timeout=10)
+    smtp.starttls(context=context)
+    smtp.login(ALICE, incident_lab.passwords[ALICE])
+    message_id = submit(incident_lab, smtp, "starttls submission")
+    received = incident_lab.wait_for_delivery(PROBE, message_id).get_all("Received")
+    assert "with ESMTPSA" in received[-1]
+
+
+def test_submission_over_implicit_tls_verifies_and_authenticates(incident_lab):
+    context = ssl.create_default_context(cafile=str(incident_lab.ca_file))
+    smtp = smtplib.SMTP_SSL(*incident_lab.submission_tls, context=context, timeout=10)
+    smtp.login(ALICE, incident_lab.passwords[ALICE])
+    message_id = submit(incident_lab, smtp, "implicit tls submission")
+    assert incident_lab.wait_for_delivery(PROBE, message_id)
+
+
+def test_submission_without_auth_is_refused(incident_lab):
+    context = ssl.create_default_context(cafile=str(incident_lab.ca_file))
+    smtp = smtplib.SMTP(*incident_lab.submission_starttls, timeout=10)
+    smtp.starttls(context=context)
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        smtp.sendmail(ALICE, [PROBE], "Subject: no auth\n\nbody\n")
+    smtp.quit()

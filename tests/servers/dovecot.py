@@ -72,7 +72,7 @@ class Dovecot:
     """One running Dovecot: ``imap_port`` (plain + STARTTLS) and ``imaps_port`` on ``host``."""
 
     def __init__(self, users: dict[str, str], host: str = "127.0.0.1",
-                 workdir: Path | None = None) -> None:
+                 workdir: Path | None = None, tls: TlsFiles | None = None) -> None:
         self.users = dict(users)
         self.host = host
         self._own_workdir = workdir is None
@@ -82,7 +82,7 @@ class Dovecot:
         self.imap_port = 0
         self.imaps_port = 0
         self.proc: subprocess.Popen[bytes] | None = None
-        self.tls: TlsFiles | None = None
+        self.tls: TlsFiles | None = tls  # None: a CA of its own is made at start()
 
     # -- public API ----------------------------------------------------------------------
 
@@ -96,6 +96,11 @@ class Dovecot:
     def mail_root(self) -> Path:
         return self.workdir / "mail"
 
+    @property
+    def auth_socket(self) -> Path:
+        """Dovecot's SASL socket for Postfix (``smtpd_sasl_type = dovecot``)."""
+        return self.workdir / "run" / "auth-postfix"
+
     def maildir(self, user: str) -> Path:
         """The user's Maildir (INBOX); folders are Maildir++ ``.Name`` subdirectories."""
         return self.mail_root / user / "Maildir"
@@ -104,7 +109,8 @@ class Dovecot:
         for path in (BINARY, DOVEADM):
             if not Path(path).exists():
                 raise DovecotError(f"{path} is missing: install the Debian package '{PACKAGE}'")
-        self.tls = make_tls(self.workdir / "tls")
+        if self.tls is None:
+            self.tls = make_tls(self.workdir / "tls")
         self.imap_port = self.imap_port or free_tcp_port(self.host)
         self.imaps_port = self.imaps_port or free_tcp_port(self.host)
         for sub in ("run", "state"):
@@ -283,6 +289,11 @@ service imap-login {{
     address = {self.host}
     port = {self.imaps_port}
     ssl = yes
+  }}
+}}
+service auth {{
+  unix_listener auth-postfix {{
+    mode = 0666
   }}
 }}
 service stats {{

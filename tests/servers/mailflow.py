@@ -19,8 +19,10 @@ from __future__ import annotations
 import email
 import email.policy
 import email.utils
+import shutil
 import smtplib
 import socket
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,6 +36,7 @@ from tests.servers.dovecot import Dovecot, DovecotError, _mail_ids
 from tests.servers.namespace import NamespaceError, ResolverNamespace
 from tests.servers.postfix import PostfixError, PostfixInstance, free_port_on
 from tests.servers.rbldnsd import Rbldnsd, RbldnsdError, RbldnsdZone
+from tests.servers.tls import make_tls
 
 ZONE = "psbl.surriel.com"
 ZONE_DEFAULT = ":127.0.0.2:Listed by PSBL, see https://psbl.org/listing?ip=$"
@@ -92,9 +95,14 @@ class IncidentLab:
 
     def _start(self) -> None:
         self.rbldnsd = self._start_rbldnsd()
-        self.dovecot = Dovecot(self.passwords).start()
+        self._tls_dir = Path(tempfile.mkdtemp(prefix="incident-lab-tls-"))
+        self.tls = make_tls(self._tls_dir, names=("localhost", "mail.sender.test"),
+                            addresses=("127.0.0.1", SENDER_IP))
+        self.dovecot = Dovecot(self.passwords, tls=self.tls).start()
         self.namespace = ResolverNamespace(self.dns_address).start()
         ports = {ip: free_port_on(ip) for ip in (SENDER_IP, RELAY_IP, MX_IP)}
+        self.starttls_port = free_port_on(SENDER_IP)
+        self.smtps_port = free_port_on(SENDER_IP)
         uid, gid = _mail_ids()
         virtual = {
             "virtual_mailbox_base": str(self.dovecot.mail_root),
@@ -126,10 +134,24 @@ class IncidentLab:
         })
         self.mx = mx.start()
 
+        # Authenticated submission, as a real mail client (or the probe) would use it:
+        # STARTTLS required on one port, implicit TLS on the other, SASL via Dovecot.
+        auth_only = ("-o smtpd_tls_auth_only=yes -o smtpd_sasl_auth_enable=yes "
+                     "-o smtpd_client_restrictions=permit_sasl_authenticated,reject")
         sender = PostfixInstance("mail.sender.test", SENDER_IP, self.namespace,
                                  port=ports[SENDER_IP],
-                                 maps={"mailboxes": mailboxes("sender.test")})
+                                 maps={"mailboxes": mailboxes("sender.test")},
+                                 services=[
+            f"{SENDER_IP}:{self.starttls_port} inet n - n - - smtpd "
+            f"-o smtpd_tls_security_level=encrypt {auth_only}",
+            f"{SENDER_IP}:{self.smtps_port} inet n - n - - smtpd "
+            f"-o smtpd_tls_wrappermode=yes {auth_only}"])
         sender.main.update(virtual, **{
+            "smtpd_tls_cert_file": str(self.tls.cert_file),
+            "smtpd_tls_key_file": str(self.tls.key_file),
+            "smtpd_tls_security_level": "may",
+            "smtpd_sasl_type": "dovecot",
+            "smtpd_sasl_path": str(self.dovecot.auth_socket),
             "virtual_mailbox_domains": "sender.test",
             "virtual_mailbox_maps": sender.map_path("mailboxes"),
             "relayhost": f"[{RELAY_IP}]:{ports[RELAY_IP]}",
@@ -175,6 +197,8 @@ class IncidentLab:
         for piece in (self.namespace, self.dovecot, self.rbldnsd):
             if piece is not None:
                 piece.stop()
+        if getattr(self, "_tls_dir", None) is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
         self.sender = self.relay = self.mx = None
         self.namespace = self.dovecot = self.rbldnsd = None
 
@@ -191,6 +215,21 @@ class IncidentLab:
         """Where tests submit mail (no auth; 127.0.0.0/8 may relay)."""
         assert self.sender is not None
         return self.sender.address, self.sender.port
+
+    @property
+    def submission_starttls(self) -> tuple[str, int]:
+        """Submission requiring STARTTLS and SASL auth (Dovecot users/passwords)."""
+        return SENDER_IP, self.starttls_port
+
+    @property
+    def submission_tls(self) -> tuple[str, int]:
+        """Submission over implicit TLS (like port 465) with SASL auth."""
+        return SENDER_IP, self.smtps_port
+
+    @property
+    def ca_file(self) -> Path:
+        """The CA of every lab certificate (IMAPS, submission): give it to clients."""
+        return self.tls.ca_file
 
     @property
     def nameserver(self) -> str:

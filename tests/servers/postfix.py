@@ -83,13 +83,15 @@ class PostfixInstance:
     ``main`` holds extra main.cf parameters (they win over the defaults), ``maps`` extra
     texthash files written to the config directory (``{"transport": ["dom smtp:[ip]:p"]}``
     -> ``texthash:CONFIG/transport``; texthash needs no postmap). ``postscreen_port`` adds a
-    second listener on the same address run by postscreen.
+    second listener on the same address run by postscreen; ``services`` are extra master.cf
+    lines (e.g. a submission listener with ``-o`` overrides).
     """
 
     def __init__(self, name: str, address: str, namespace: ResolverNamespace, *,
                  port: int = 0, main: dict[str, str] | None = None,
                  maps: dict[str, list[str]] | None = None,
-                 postscreen_port: int | None = None) -> None:
+                 postscreen_port: int | None = None,
+                 services: list[str] | None = None) -> None:
         self.name = name
         self.address = address
         self.port = port
@@ -97,6 +99,7 @@ class PostfixInstance:
         self.main = dict(main or {})
         self.maps = {k: list(v) for k, v in (maps or {}).items()}
         self.postscreen_port = postscreen_port
+        self.services = list(services or [])  # extra master.cf lines (more listeners)
         self.workdir = Path(tempfile.mkdtemp(prefix=f"postfix-{name}-"))
         self.workdir.chmod(0o755)
         self.config_dir = self.workdir / "etc"
@@ -249,6 +252,7 @@ class PostfixInstance:
         if self.postscreen_port:
             lines.append(f"{self.address}:{self.postscreen_port} inet n - n - 1 postscreen\n")
             lines.append(_POSTSCREEN_SERVICES)
+        lines.extend(f"{line}\n" for line in self.services)
         return "".join(lines)
 
     def _wait_banner(self, port: int) -> None:
