@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""check_bounce_rate: how much outbound mail bounces, why, and which blocklist the bounces cite.
+
+Options -> mailbox source and bounce analysis (mailrep.sources, mailrep.bounces) ->
+nagiosplugin objects. Mailboxes are only ever read: IMAP EXAMINE and BODY.PEEK, local
+Maildir/mbox files opened read-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+if __name__ == "__main__" and not __package__:  # run straight from a checkout
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from mailrep.cli import (
+    Outcome,
+    PluginParser,
+    RunContext,
+    UsageError,
+    add_common_options,
+    nagios_range,
+    positive_float,
+    positive_int,
+    run,
+)
+
+LABEL = "BOUNCES"
+
+EXAMPLES = """\
+examples:
+  check_bounce_rate --maildir /var/mail/bounces/Maildir --since 24h --postfix-log /var/log/mail.log
+  check_bounce_rate --imap-host imap.example.com --imap-user bounces \\
+      --password-file /etc/nagios/bounces.pw --since 7d --sent-folder Sent
+  check_bounce_rate --mbox /var/mail/postmaster --sent 1200 -w 2 -c 5
+  check_bounce_rate --dir ./bounces --verify -n 127.0.0.1      is the cited IP still listed?
+
+states: the bounce rate (percent of sent; without a sent count, the number of bounces) is
+judged by -w/-c (defaults 5 and 10); any bounce caused by a block or citing a blocklist is at
+least WARNING (--blocked-warning 0); hard bounces by --hard-warning/--hard-critical. With
+--verify, a cited address that is still listed is CRITICAL. An unreadable mailbox is UNKNOWN.
+"""
+
+
+def build_parser() -> PluginParser:
+    from mailrep.blocklist_options import nameserver_arg
+    from mailrep.mailbox_options import add_imap_options, add_tls_options
+
+    parser = PluginParser(
+        prog="check_bounce_rate",
+        description="Read a bounce mailbox (IMAP, Maildir, mbox, a folder of .eml or one "
+        "message), recognise and classify bounces, extract the blocklist and address they "
+        "cite, and judge the bounce rate.",
+        epilog=EXAMPLES,
+    )
+    src = parser.add_argument_group("local sources (give exactly one source, or --imap-host)")
+    src.add_argument("--maildir", metavar="DIR", help="a Maildir (new/ and cur/ are read)")
+    src.add_argument("--mbox", metavar="FILE", help="an mbox file")
+    src.add_argument("--dir", metavar="DIR", help="a folder of .eml files")
+    src.add_argument("--file", metavar="FILE", help="one message; - reads standard input")
+    add_imap_options(parser)
+    add_tls_options(parser)
+    win = parser.add_argument_group("window and denominator")
+    win.add_argument(
+        "--since",
+        default="24h",
+        metavar="24h|7d|30m|all",
+        help="only messages that arrived in this window (IMAP INTERNALDATE, file time, else "
+        "Date:); default 24h",
+    )
+    den = win.add_mutually_exclusive_group()
+    den.add_argument("--sent", type=int, metavar="N", help="messages sent in the window")
+    den.add_argument(
+        "--sent-folder",
+        metavar="NAME",
+        help="count the messages of this IMAP folder in the same window as the sent count",
+    )
+    den.add_argument(
+        "--postfix-log",
+        metavar="FILE",
+        help="count final status=sent/bounced/deferred per recipient in this Postfix log",
+    )
+    th = parser.add_argument_group("thresholds (Nagios ranges)")
+    th.add_argument(
+        "-w",
+        "--warning",
+        type=nagios_range,
+        default="5",
+        metavar="RANGE",
+        help="bounce rate in percent that makes WARNING (default 5); without a sent count, "
+        "the number of bounces",
+    )
+    th.add_argument(
+        "-c",
+        "--critical",
+        type=nagios_range,
+        default="10",
+        metavar="RANGE",
+        help="bounce rate (or count) that makes CRITICAL (default 10)",
+    )
+    th.add_argument(
+        "--hard-warning",
+        type=nagios_range,
+        metavar="RANGE",
+        help="hard bounces (unknown user, no such domain) that make WARNING",
+    )
+    th.add_argument(
+        "--hard-critical",
+        type=nagios_range,
+        metavar="RANGE",
+        help="hard bounces that make CRITICAL",
+    )
+    th.add_argument(
+        "--blocked-warning",
+        type=nagios_range,
+        default="0",
+        metavar="RANGE",
+        help="bounces caused by a block or a blocklist that make WARNING (default 0: any; "
+        "one listed relay is an emergency at any rate)",
+    )
+    th.add_argument(
+        "--blocked-critical",
+        type=nagios_range,
+        metavar="RANGE",
+        help="blocklist bounces that make CRITICAL (default: none)",
+    )
+    ver = parser.add_argument_group("verification of cited blocklists")
+    ver.add_argument(
+        "--verify",
+        action="store_true",
+        help="look every cited (address, list) up now and say whether it is still listed "
+        "(still listed: CRITICAL)",
+    )
+    ver.add_argument(
+        "-n",
+        "--nameserver",
+        action="append",
+        default=[],
+        type=nameserver_arg,
+        metavar="HOST[:PORT]",
+        help="nameserver for --verify (repeatable)",
+    )
+    ver.add_argument(
+        "--query-timeout",
+        type=positive_float,
+        default=4.0,
+        metavar="SECONDS",
+        help="bound for one DNS question of --verify (default 4)",
+    )
+    ver.add_argument(
+        "--allow-nonglobal",
+        action="store_true",
+        help="let --verify look up non-global cited addresses (labs, tests)",
+    )
+    ver.add_argument(
+        "--max-messages",
+        type=positive_int,
+        default=100_000,
+        metavar="N",
+        help="read at most N messages (default 100000)",
+    )
+    add_common_options(parser, default_timeout=60)
+    return parser
+
+
+def _source(args: argparse.Namespace, ctx: RunContext):  # type: ignore[no-untyped-def]
+    """The messages of the one source given, in the window."""
+    from mailrep import sources
+    from mailrep.mailbox_options import imap_settings
+
+    given = [
+        name for name in ("maildir", "mbox", "dir", "file", "imap_host") if getattr(args, name)
+    ]
+    if len(given) != 1:
+        raise UsageError("give exactly one source: --maildir, --mbox, --dir, --file or --imap-host")
+    try:
+        since = sources.parse_since(args.since)
+    except ValueError as exc:
+        raise UsageError(f"--since: {exc}") from None
+    if args.sent_folder and not args.imap_host:
+        raise UsageError("--sent-folder needs --imap-host")
+    if args.imap_host:
+        imap = imap_settings(args, max(1.0, ctx.deadline - ctx.started))
+        stats = sources.FetchStats()
+        return since, sources.read_imap(imap, since, stats=stats), imap, stats
+    if args.maildir:
+        return since, sources.read_maildir(args.maildir), None, None
+    if args.mbox:
+        return since, sources.read_mbox(args.mbox), None, None
+    if args.dir:
+        return since, sources.read_dir(args.dir), None, None
+    return since, sources.read_file(args.file), None, None
+
+
+def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
+    import nagiosplugin
+    from mailrep import bounce_check as bcheck
+
+    since, messages, imap, stats = _source(args, ctx)
+    resource = bcheck.BounceResource(args, ctx, since, messages, imap, stats)
+    check = nagiosplugin.Check(
+        resource, *bcheck.bounce_contexts(args, resource), bcheck.BounceSummaryText(resource, ctx)
+    )
+    return Outcome(check, lambda: bcheck.bounce_json(resource))
+
+
+def main(argv: list[str] | None = None) -> None:
+    run(LABEL, build_parser(), build, argv)
+
+
+if __name__ == "__main__":
+    main()
