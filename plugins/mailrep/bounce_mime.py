@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import email
 import email.message
+import email.parser
 import re
 from dataclasses import dataclass, field
 
@@ -60,8 +61,90 @@ class Parts:
     original_text: str = ""
 
 
+_HEADER_PARSER = email.parser.BytesHeaderParser()
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+
+
 def parse(raw: bytes) -> email.message.Message:
-    return email.message_from_bytes(raw[:MAX_BYTES])
+    """A light MIME tree: headers parsed by ``email``, bodies split on boundaries by hand.
+
+    The standard feed parser reads every line of the returned original, which is most of a
+    bounce and useless to its analysis; here a returned message keeps only its headers (its
+    bytes stay on ``inner_raw`` for forwarded reports), so analysis costs what the
+    diagnostic parts cost. Parts, depth and size are capped.
+    """
+    budget = [MAX_PARTS]
+    return _build(raw[:MAX_BYTES], 0, budget)
+
+
+def _split_head(raw: bytes) -> tuple[bytes, bytes]:
+    if raw.startswith(b"\r\n"):
+        return b"", raw[2:]
+    if raw.startswith(b"\n"):
+        return b"", raw[1:]
+    m = _HEAD_END.search(raw)
+    if m is None:
+        return raw, b""
+    return raw[: m.start()], raw[m.end() :]
+
+
+def _boundary_parts(body: bytes, boundary: bytes) -> list[bytes] | None:
+    delim = b"--" + boundary
+    starts = []
+    pos = body.find(delim)
+    while pos >= 0:
+        if pos == 0 or body[pos - 1 : pos] == b"\n":
+            starts.append(pos)
+        pos = body.find(delim, pos + len(delim))
+        if len(starts) > MAX_PARTS:
+            break
+    if not starts:
+        return None
+    parts = []
+    for i, start in enumerate(starts):
+        after = start + len(delim)
+        if body[after : after + 2] == b"--":
+            break
+        line_end = body.find(b"\n", after)
+        if line_end < 0:
+            break
+        end = starts[i + 1] if i + 1 < len(starts) else len(body)
+        chunk = body[line_end + 1 : end]
+        if chunk.endswith(b"\r\n"):
+            chunk = chunk[:-2]
+        elif chunk.endswith(b"\n"):
+            chunk = chunk[:-1]
+        parts.append(chunk)
+    return parts
+
+
+def _build(raw: bytes, depth: int, budget: list[int]) -> email.message.Message:
+    budget[0] -= 1
+    head, body = _split_head(raw)
+    msg = _HEADER_PARSER.parsebytes(head + b"\n\n")
+    try:
+        ctype = msg.get_content_type()
+    except Exception:
+        ctype = "text/plain"
+    if ctype.startswith("multipart/") and depth < MAX_DEPTH and budget[0] > 0:
+        boundary = msg.get_boundary()
+        pieces = _boundary_parts(body, boundary.encode("utf-8", "replace")) if boundary else None
+        if pieces is not None:
+            subs = []
+            for piece in pieces:
+                if budget[0] <= 0:
+                    break
+                subs.append(_build(piece, depth + 1, budget))
+            msg.set_payload(subs)
+            return msg
+    if ctype in ORIGINAL_TYPES and depth < MAX_DEPTH and budget[0] > 0:
+        inner_head, _ = _split_head(body.lstrip(b"\r\n"))
+        inner = _HEADER_PARSER.parsebytes(inner_head + b"\n\n")
+        inner.inner_raw = body  # type: ignore[attr-defined]
+        msg.set_payload([inner])
+        return msg
+    msg.set_payload(body.decode("ascii", "surrogateescape"))
+    return msg
 
 
 def decode_part(part: email.message.Message) -> str:

@@ -106,7 +106,9 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("filtered", r"filter|refused|blocked by|not authorized"),
 ]
 
-_COMPILED = [(name, re.compile(p, re.IGNORECASE)) for name, p in _TEXT_RULES]
+# Texts are lower-cased once and matched case-sensitively: several times faster than
+# IGNORECASE over thirty patterns per recipient.
+_COMPILED = [(name, re.compile(p.lower())) for name, p in _TEXT_RULES]
 
 # RFC 3463 detail codes with a single meaning, independent of the text.
 _STATUS_REASON: dict[str, str] = {
@@ -150,6 +152,7 @@ CAUSE: dict[str, str] = {
 
 
 def reason_from_text(text: str) -> str | None:
+    text = text.lower()
     for name, rx in _COMPILED:
         if rx.search(text):
             return name

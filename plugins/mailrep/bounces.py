@@ -254,7 +254,7 @@ def _forwarded_report(raw: bytes) -> bytes | None:
                 m = inner[0]
                 if m.get_content_type() == "multipart/report" or _BOUNCE_FROM.search(
                         _header(m, "From")):
-                    return m.as_bytes()
+                    return getattr(m, "inner_raw", None) or m.as_bytes()
     return None
 
 
