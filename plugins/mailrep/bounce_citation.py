@@ -70,8 +70,15 @@ def find_ip(text: str) -> str | None:
     return None
 
 
+_HINTS = ("list", "rbl", "spamhaus", "spamcop", "barracuda", "psbl", "uceprotect",
+          "mailspike", "s3150", "5.7.6", "banned", "tss0")
+
+
 def cite(text: str) -> Citation | None:
     """The blocklist named by a diagnostic text, or None when it names none."""
+    low = text.lower()
+    if not any(h in low for h in _HINTS):
+        return None
     for rx in _ZONE_PATTERNS:
         m = rx.search(text)
         if m:

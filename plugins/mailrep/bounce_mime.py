@@ -62,7 +62,6 @@ class Parts:
 
 
 _HEADER_PARSER = email.parser.BytesHeaderParser()
-_HEAD_END = re.compile(rb"\r?\n\r?\n")
 
 
 def parse(raw: bytes) -> email.message.Message:
@@ -82,10 +81,15 @@ def _split_head(raw: bytes) -> tuple[bytes, bytes]:
         return b"", raw[2:]
     if raw.startswith(b"\n"):
         return b"", raw[1:]
-    m = _HEAD_END.search(raw)
-    if m is None:
-        return raw, b""
-    return raw[: m.start()], raw[m.end() :]
+    lf = raw.find(b"\n\n")
+    crlf = raw.find(b"\r\n\r\n")
+    if crlf >= 0 and (lf < 0 or crlf < lf):
+        return raw[:crlf], raw[crlf + 4 :]
+    if lf >= 0:
+        if lf > 0 and raw[lf - 1 : lf] == b"\r":  # "\r\n\n"
+            return raw[: lf - 1], raw[lf + 2 :]
+        return raw[:lf], raw[lf + 2 :]
+    return raw, b""
 
 
 def _boundary_parts(body: bytes, boundary: bytes) -> list[bytes] | None:
@@ -118,6 +122,20 @@ def _boundary_parts(body: bytes, boundary: bytes) -> list[bytes] | None:
     return parts
 
 
+_KEPT = re.compile(rb"^(Message-ID|To|From|Content-Type|Subject):[ \t]*(.*(?:\r?\n[ \t].*)*)",
+                   re.I | re.M)
+
+
+def _few_headers(head: bytes) -> email.message.Message:
+    """The returned original's headers that analysis reads, without parsing all of them."""
+    msg = email.message.Message()
+    for m in _KEPT.finditer(head[:64 * 1024]):
+        name = m.group(1).decode("ascii").title().replace("Id", "ID")
+        if msg.get(name) is None:
+            msg[name] = re.sub(rb"\r?\n[ \t]+", b" ", m.group(2)).decode("utf-8", "replace").strip()
+    return msg
+
+
 def _build(raw: bytes, depth: int, budget: list[int]) -> email.message.Message:
     budget[0] -= 1
     head, body = _split_head(raw)
@@ -139,7 +157,7 @@ def _build(raw: bytes, depth: int, budget: list[int]) -> email.message.Message:
             return msg
     if ctype in ORIGINAL_TYPES and depth < MAX_DEPTH and budget[0] > 0:
         inner_head, _ = _split_head(body.lstrip(b"\r\n"))
-        inner = _HEADER_PARSER.parsebytes(inner_head + b"\n\n")
+        inner = _few_headers(inner_head)
         inner.inner_raw = body  # type: ignore[attr-defined]
         msg.set_payload([inner])
         return msg

@@ -170,30 +170,30 @@ def reason_from_status(status: str | None) -> str | None:
     return _STATUS_REASON.get(f"{parts[1]}.{parts[2]}")
 
 
-_DATA_STAGE = re.compile(r"end of data|after data|data command|final DATA|"
-                         r"in reply to end of", re.I)
-_CONN_STAGE = re.compile(r"after (?:initial connection|EHLO|HELO)|in reply to (?:EHLO|HELO)|"
-                         r"greeting|^<<< ?[45]\d\d.*\n(?:[^>]*\n)*?>>> ?(?:EHLO|HELO)",
-                         re.I | re.M)
-_SENDER_STAGE = re.compile(r"after MAIL FROM|in reply to MAIL FROM|"
-                           r"MAIL FROM command", re.I)
+_DATA_STAGE = re.compile(r"end of data|after data|data command|final data|in reply to end of")
+_CONN_STAGE = re.compile(r"after (?:initial connection|ehlo|helo)|in reply to (?:ehlo|helo)|"
+                         r"greeting")
+_SENDER_STAGE = re.compile(r"after mail from|in reply to mail from|mail from command")
+_FIRST_ERROR = re.compile(r"^<<< ?[45]\d\d", re.M)
+_COMMANDS = re.compile(r"^>>> ?([A-Za-z]+)", re.M)
 
 
 def smtp_stage(text: str) -> str | None:
     """Which SMTP command the rejection answered: the same words mean different things."""
     # In a transcript (">>> RCPT To:..." / "<<< 550 ..."), the command before the first
     # error reply is the one refused; a later ">>> DATA" only follows it.
-    first_error = re.search(r"^<<< ?[45]\d\d", text, re.M)
+    first_error = _FIRST_ERROR.search(text) if "<<<" in text else None
     if first_error:
-        commands = re.findall(r"^>>> ?([A-Za-z]+)", text[: first_error.start()], re.M)
+        commands = _COMMANDS.findall(text[: first_error.start()])
         if commands:
             cmd = commands[-1].upper()
             return {"MAIL": "MAIL", "DATA": "DATA", ".": "DATA"}.get(cmd, cmd)
-    if _CONN_STAGE.search(text):
+    low = text.lower()
+    if _CONN_STAGE.search(low):
         return "CONN"
-    if _SENDER_STAGE.search(text):
+    if _SENDER_STAGE.search(low):
         return "MAIL"
-    if _DATA_STAGE.search(text):
+    if _DATA_STAGE.search(low):
         return "DATA"
     return None
 
