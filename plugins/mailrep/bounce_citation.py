@@ -70,7 +70,8 @@ def find_ip(text: str) -> str | None:
     return None
 
 
-_HINTS = ("list", "rbl", "spamhaus", "spamcop", "barracuda", "psbl", "uceprotect",
+_HINTS = ("list", "rbl", "dnsbl", "blocked using", "spamhaus", "spamcop", "barracuda", "psbl",
+          "uceprotect",
           "mailspike", "s3150", "5.7.6", "banned", "tss0")
 
 
