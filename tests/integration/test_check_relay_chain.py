@@ -315,3 +315,22 @@ def test_fcrdns_failure_is_information_only(psbl):
 def test_bad_since_window_is_a_usage_error():
     r = run_plugin("check_relay_chain", "--imap-host", "localhost", "--since", "yesterday")
     assert r.code == 3 and "usage error: --since" in r.status
+
+
+def test_verbose_ok_line_adds_the_receivers_authentication_verdicts(clean):
+    r = relay_chain(clean.nameserver, "--file", PROVIDER, "-v")
+    assert r.code == 0
+    assert r.status.endswith("; spf=pass (monitor@example.com), dkim=pass (example.com), "
+                             "dmarc=pass (example.com)")  # fmt: skip
+
+
+def test_silent_nameserver_is_unknown_within_the_timeout():
+    from tests.fakes.dns_server import FakeDnsServer, silent
+
+    server = FakeDnsServer(silent)
+    try:
+        r = relay_chain(server.nameserver, "--file", PROVIDER, "-t", "2")
+    finally:
+        server.close()
+    assert r.code == 3 and "no list gave a usable answer" in r.status
+    assert r.elapsed < 4
