@@ -60,7 +60,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"address|person)|user (?:does not|doesn.t) exist|does not exist|doesn.t exist|"
      r"not exist|unknown (?:recipient|address|mailbox|local|e-?mail)|invalid (?:recipient|"
      r"mailbox|address|user)|recipient (?:address )?rejected|mailbox unavailable|"
-     r"mailbox not found|address rejected|no mailbox|user not found|not a valid|"
+     r"mailbox not found|no mailbox|user not found|not a valid|"
      r"unknown or illegal|no valid recipients|not our customer|"
      r"addressee unknown|couldn.t be found|could not be found|bad destination mailbox|"
      r"not listed in|account (?:does not|not) (?:exist|found)|not a registered|no such local user|"
@@ -104,6 +104,9 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"from address|domain of sender|sender domain|mail from|sender verify|"
      r"return-path|rejected|refused|denied|not accepted"),
     ("filtered", r"filter|refused|blocked by|not authorized"),
+    ("mailererror", r"mailer error|mailer failure|command failed|exit status|procmail"),
+    # Postfix names the real cause after this prefix; only when nothing else matched
+    ("userunknown", r"recipient (?:address )?rejected|address rejected"),
 ]
 
 # Texts are lower-cased once and matched case-sensitively: several times faster than

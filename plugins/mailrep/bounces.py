@@ -71,6 +71,23 @@ def _original_message_id(parts: Parts) -> str | None:
     return m.group(1) if m else None
 
 
+_CONTINUATION = re.compile(r"(?:^|\s)[245]\d\d[- ](?:[245]\.\d{1,3}\.\d{1,3}\s)?")
+
+
+def _unfold_reply(diag: str) -> str:
+    """A multi-line SMTP reply as one sentence: "550-5.7.1 a\n550 5.7.1 b" -> "... a b"."""
+    matches = list(_CONTINUATION.finditer(diag))
+    if len(matches) < 2:
+        return diag
+    out, last = [diag[: matches[1].start()]], matches[1].start()
+    for m in matches[1:]:
+        out.append(diag[last : m.start()])
+        out.append(" ")
+        last = m.end()
+    out.append(diag[last:])
+    return "".join(out)
+
+
 def _recipient(addr: str, action: str | None, status: str | None, code: str | None,
                diag: str, remote: str | None, context: str = "") -> FailedRecipient:
     diag = re.sub(r"\s+", " ", diag).strip()[:2000]
@@ -82,7 +99,7 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
         status = find_status(diag) or status
     if not code:
         code = find_replycode(diag)
-    reason = classify(status, diag, action, context[:4000])
+    reason = classify(status, _unfold_reply(diag), action, context[:4000])
     temporary = bool((status and status.startswith("4")) or (code and code.startswith("4"))
                      or (action or "").lower() == "delayed")
     if not status and reason not in ("delivered",):
