@@ -16,6 +16,11 @@ Which addresses are sent to blocklists: public (global) client addresses of send
 and the entry hop, once each. Not sent: non-global addresses (unless the caller allows them,
 for labs), the client of an authenticated submission (a mail user's own, often dynamic,
 address — a policy listing there says nothing about your relays), and receiver-side hops.
+
+Three parts, in this order: the chain itself (pure: text in, hops out), :func:`examine`
+(blocklists, FCrDNS and Authentication-Results for a chain), and the nagiosplugin objects
+that judge and present an examination. check_relay_chain imports this module only when a
+check really runs, so its ``-V`` and ``-h`` load none of it.
 """
 
 from __future__ import annotations
