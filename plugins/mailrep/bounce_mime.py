@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import email
 import email.message
-import email.parser
 import re
 from dataclasses import dataclass, field
 
@@ -61,7 +60,6 @@ class Parts:
     original_text: str = ""
 
 
-_HEADER_PARSER = email.parser.BytesHeaderParser()
 
 
 def parse(raw: bytes) -> email.message.Message:
@@ -122,6 +120,22 @@ def _boundary_parts(body: bytes, boundary: bytes) -> list[bytes] | None:
     return parts
 
 
+_FIELD = re.compile(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.M)
+
+
+def _headers(head: bytes) -> email.message.Message:
+    """A header block as a compat32 Message, read with one regex instead of the feed parser."""
+    msg = email.message.Message()
+    text = head[:256 * 1024].decode("ascii", "surrogateescape")
+    if text.startswith("From "):  # mbox separator line
+        text = text.partition("\n")[2]
+    for m in _FIELD.finditer(text):
+        msg[m.group(1)] = m.group(2).rstrip("\r\n")
+        if len(msg) > 1000:
+            break
+    return msg
+
+
 _KEPT = re.compile(rb"^(Message-ID|To|From|Content-Type|Subject):[ \t]*(.*(?:\r?\n[ \t].*)*)",
                    re.I | re.M)
 
@@ -139,7 +153,7 @@ def _few_headers(head: bytes) -> email.message.Message:
 def _build(raw: bytes, depth: int, budget: list[int]) -> email.message.Message:
     budget[0] -= 1
     head, body = _split_head(raw)
-    msg = _HEADER_PARSER.parsebytes(head + b"\n\n")
+    msg = _headers(head)
     try:
         ctype = msg.get_content_type()
     except Exception:
