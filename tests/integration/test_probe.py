@@ -8,7 +8,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from mailrep.probe import PROBE_HEADER, ProbeError, RoundTrip, SmtpSettings, round_trip
+from mailrep.probe import (
+    PROBE_HEADER,
+    ProbeError,
+    RoundTrip,
+    SmtpSettings,
+    round_trip,
+    send_probe,
+)
 from mailrep.sources import ImapSettings, SourceError
 
 from tests.servers.dovecot import free_tcp_port
@@ -135,7 +142,83 @@ def test_refused_recipient_is_a_probe_error_with_the_reply(lab):
         probe(lab, recipient="nobody@sender.test")
 
 
-def test_starttls_the_server_does_not_offer_is_a_probe_error(lab):
+# --- the SMTP leg over TLS: a Postfix offering STARTTLS and SMTPS with a test CA ------------
+
+TLS_HOST = "127.0.0.20"
+
+
+@pytest.fixture
+def tls_postfix(postfix_instance, tmp_path):
+    """A Postfix on 127.0.0.20 offering STARTTLS on ``port`` and implicit TLS on
+    ``smtps_port`` with a certificate for 127.0.0.20 from a throw-away CA (``ca_file``);
+    accepted mail is discarded (only the SMTP leg is under test)."""
+    from tests.servers.postfix import free_port_on
+    from tests.servers.tls import make_tls
+
+    tls = make_tls(tmp_path / "tls", addresses=(TLS_HOST,))
+    smtps_port = free_port_on(TLS_HOST)
+    instance = postfix_instance(
+        "tls.example.test", TLS_HOST,
+        main={"mynetworks": "127.0.0.0/8", "smtpd_tls_security_level": "may",
+              "smtpd_tls_cert_file": str(tls.cert_file),
+              "smtpd_tls_key_file": str(tls.key_file),
+              "smtpd_tls_loglevel": "1", "default_transport": "discard:probe test"},
+        services=[f"{TLS_HOST}:{smtps_port} inet n - n - - smtpd "
+                  "-o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt\n"])
+    instance.smtps_port = smtps_port
+    instance.ca_file = str(tls.ca_file)
+    return instance
+
+
+def tls_smtp(instance, security: str, **changes) -> SmtpSettings:
+    port = instance.smtps_port if security == "tls" else instance.port
+    values = {"host": TLS_HOST, "port": port, "user": None, "password": None,
+              "security": security, "ca_file": instance.ca_file, "timeout": 10.0}
+    values.update(changes)
+    return SmtpSettings(**values)
+
+
+def wait_for_log(instance, text: str, timeout: float = 5.0) -> str:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        log = instance.log()
+        if text in log:
+            return log
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} not in the Postfix log:\n{instance.log()[-3000:]}")
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_probe_is_submitted_over_verified_tls(tls_postfix, security):
+    send_probe(tls_smtp(tls_postfix, security), ALICE, "someone@example.test", "tok",
+               time.monotonic() + 20)
+    wait_for_log(tls_postfix, "TLS connection established from")
+    wait_for_log(tls_postfix, "status=sent")
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_untrusted_smtp_certificate_is_a_probe_error(tls_postfix, security):
+    with pytest.raises(ProbeError, match="not trusted"):
+        send_probe(tls_smtp(tls_postfix, security, ca_file=None), ALICE,
+                   "someone@example.test", "tok", time.monotonic() + 20)
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_insecure_smtp_skips_verification_only(tls_postfix, security):
+    send_probe(tls_smtp(tls_postfix, security, ca_file=None, insecure=True), ALICE,
+               "someone@example.test", "tok", time.monotonic() + 20)
+    wait_for_log(tls_postfix, "TLS connection established from")
+
+
+def test_smtp_login_without_auth_offered_is_a_probe_error(tls_postfix):
+    with pytest.raises(ProbeError, match=r"SMTP 127\.0\.0\.20"):
+        send_probe(tls_smtp(tls_postfix, "starttls", user="mon", password="pw"), ALICE,
+                   "someone@example.test", "tok", time.monotonic() + 20)
+
+
+def test_starttls_the_server_does_not_offer_is_a_probe_error(postfix_instance):
+    plain = postfix_instance("plain.example.test", "127.0.0.21",
+                             main={"smtpd_tls_security_level": "none"})
+    settings = SmtpSettings("127.0.0.21", plain.port, None, None, "starttls", timeout=10.0)
     with pytest.raises(ProbeError, match="STARTTLS"):
-        round_trip(smtp_for(lab, security="starttls"), imap_for(lab), ALICE, PROBE, WAIT,
-                   time.monotonic() + 30)
+        send_probe(settings, ALICE, "someone@example.test", "tok", time.monotonic() + 20)
