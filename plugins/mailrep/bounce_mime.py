@@ -268,6 +268,17 @@ def _embedded_status(text: str) -> list[dict[str, str]]:
     return [b for b in blocks if "final-recipient" in b or "reporting-mta" in b]
 
 
+_HEADER_LINES = re.compile(r"\A(?:[!-9;-~]+:[^\n]*\n(?:[ \t][^\n]*\n)*){3}")
+
+
+def _is_header_attachment(part: email.message.Message, text: str) -> bool:
+    """A text attachment that is the returned original's header block (not diagnostics)."""
+    disposition = str(part.get("Content-Disposition", "")).lower()
+    if "attachment" not in disposition and part.get_param("name") is None:
+        return False
+    return _HEADER_LINES.match(text.lstrip().replace("\r\n", "\n")) is not None
+
+
 def cut_original(text: str) -> tuple[str, str]:
     """Split a plain-text bounce into (diagnostic text, quoted original)."""
     m = _ORIGINAL_MARKERS.search(text)
@@ -326,6 +337,9 @@ def collect(msg: email.message.Message) -> Parts:
             if ctype == "text/html":
                 text = re.sub(r"<[^>]{0,2000}>", " ", text)
                 text = re.sub(r"&nbsp;", " ", text)
+            if _is_header_attachment(part, text):
+                out.original_text += text
+                return
             embedded = _embedded_status(text)
             if embedded:
                 out.status_blocks.append(embedded)
