@@ -138,3 +138,27 @@ def test_message_that_never_arrives_is_critical_and_says_so(incident_lab, probe_
     assert r.status == (
         "RELAY CHAIN CRITICAL - test message not delivered to bob@recipient.test within 3s"
     )
+
+
+def test_authenticated_starttls_submission_skips_the_users_own_address(
+    incident_lab, probe_password_file, tmp_path
+):
+    smtp_pw = tmp_path / "alice.pw"
+    smtp_pw.write_text(incident_lab.passwords[ALICE] + "\n")
+    smtp_pw.chmod(0o600)
+    host, port = incident_lab.submission_starttls
+    imap = incident_lab.imap()
+    r = run_plugin(
+        "check_relay_chain", "-n", incident_lab.nameserver, "-z", ZONE, "--allow-nonglobal",
+        "--smtp-host", host, "--smtp-port", str(port), "--smtp-starttls",
+        "--smtp-user", ALICE, "--smtp-password-file", str(smtp_pw),
+        "--from", ALICE, "--to", PROBE, "--ca-file", str(incident_lab.ca_file),
+        "--imap-host", "localhost", "--imap-port", str(imap["imaps_port"]),
+        "--imap-user", PROBE, "--password-file", str(probe_password_file),
+        "--wait", "30", "-t", "45", "--format", "json",
+        timeout=60,
+    )  # fmt: skip
+    assert r.code == 2, r.stdout
+    origin = r.json["hops"][0]
+    assert origin["authenticated"] is True and origin["checked"] is False
+    assert r.json["summary"].startswith(f"hop 3 relay.provider.test [{RELAY_IP}] listed")
