@@ -59,7 +59,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("userunknown", r"user unknown|unknown user|no such (?:user|mailbox|recipient|account|"
      r"address|person)|user (?:does not|doesn.t) exist|does not exist|doesn.t exist|"
      r"not exist|unknown (?:recipient|address|mailbox|local|e-?mail)|invalid (?:recipient|"
-     r"mailbox|address|user)|recipient (?:address )?rejected|mailbox unavailable|"
+     r"mailbox|address|user)|mailbox unavailable|"
      r"mailbox not found|no mailbox|user not found|not a valid|"
      r"unknown or illegal|no valid recipients|not our customer|"
      r"addressee unknown|couldn.t be found|could not be found|bad destination mailbox|"
@@ -100,13 +100,13 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"temporary failure|configuration error|mail system error|processing error|"
      r"lookup error|unavailable|try again"),
     ("contenterror", r"invalid (?:charset|mime)|content (?:error|rejected)"),
+    ("mailererror", r"mailer error|mailer failure|command failed|exit status|procmail"),
+    # Postfix names the real cause after this prefix; only when nothing else matched
+    ("userunknown", r"recipient (?:address )?rejected|address rejected"),
     ("rejected", r"sender .*rejected|rejected .*sender|sender address|envelope sender|"
      r"from address|domain of sender|sender domain|mail from|sender verify|"
      r"return-path|rejected|refused|denied|not accepted"),
     ("filtered", r"filter|refused|blocked by|not authorized"),
-    ("mailererror", r"mailer error|mailer failure|command failed|exit status|procmail"),
-    # Postfix names the real cause after this prefix; only when nothing else matched
-    ("userunknown", r"recipient (?:address )?rejected|address rejected"),
 ]
 
 # Texts are lower-cased once and matched case-sensitively: several times faster than

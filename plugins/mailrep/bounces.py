@@ -228,7 +228,7 @@ def _analyse(raw: bytes) -> Analysis:
                 re.sub(r"not yet been delivered", "", text, flags=re.I))
             action = "delayed" if delayed else "failed"
             rcpts = [
-                _recipient(a, action, None, None, d, find_remote_host(d), text)
+                _recipient(a, action, None, None, d, find_remote_host(d))
                 for a, d in found
             ]
             return Analysis("delay" if delayed else "bounce", tuple(rcpts), mid, subject)
