@@ -12,7 +12,8 @@ import re
 
 ADDR = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 _RCPT_LINE = re.compile(
-    r"^[ \t]*(?:>>> ?|<<< ?)?(?:(?:original[- ]|final[- ])?recipient(?: address)?:?[ \t]*|to:[ \t]*|"
+    r"^[ \t]*(?:>>> ?|<<< ?)?"
+    r"(?:(?:original[- ]|final[- ])?recipient(?: address)?:?[ \t]*|to:[ \t]*|"
     r"rcpt to:?[ \t]*|\d+\.[ \t]+|[*-][ \t]+|[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?)?"
     r"(?:rfc822;[ \t]*)?[\"']?<?(" + ADDR + r")>?[\"']?"
     r"[ \t]*(?::|\.\.\.|\(|-|$|<)",
