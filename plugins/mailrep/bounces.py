@@ -122,6 +122,8 @@ def _delivered(r: FailedRecipient) -> FailedRecipient:
 
 def _from_dsn(parts: Parts, text: str) -> list[FailedRecipient]:
     out = []
+    chunks = dict(reversed(recipients(text, set()))) if text else {}
+    fallback = text if len(text) < 4000 else ""
     for blocks in parts.status_blocks:
         for block in blocks:
             rcpt = _addr(block.get("final-recipient") or block.get("original-recipient"))
@@ -129,28 +131,16 @@ def _from_dsn(parts: Parts, text: str) -> list[FailedRecipient]:
                 continue
             diag = block.get("diagnostic-code", "")
             diag = diag.split(";", 1)[1] if ";" in diag[:12] else diag
+            context = chunks.get(rcpt, fallback)
             if not diag.strip():
-                for addr, chunk in recipients(text, set()):
-                    if addr == rcpt:
-                        diag = chunk
-                        break
-                else:
-                    diag = text if len(text) < 3000 else ""
+                diag = context
             remote = block.get("remote-mta", "").split(";")[-1].strip().strip("[]") or None
             if not remote:
                 remote = find_remote_host(diag)
             out.append(_recipient(rcpt, (block.get("action") or "").lower() or None,
                                   block.get("status", "").strip() or None, None, diag, remote,
-                                  _context(text, rcpt)))
+                                  context))
     return out
-
-
-def _context(text: str, rcpt: str) -> str:
-    """The human-readable part's words about this recipient (the SMTP transcript)."""
-    for addr, chunk in recipients(text, set()):
-        if addr == rcpt:
-            return chunk
-    return text if len(text) < 4000 else ""
 
 
 def _kind_from_actions(rcpts: list[FailedRecipient]) -> str:
