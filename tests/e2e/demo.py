@@ -102,6 +102,9 @@ def delisted_phase(lab: IncidentLab, access: LabAccess) -> list[Expectation]:
     heading(f"4. The provider gets {RELAY_IP} removed from {ZONE}")
     lab.unlist(RELAY_IP)
     print(f"  rbldnsd now lists {', '.join(lab.listed) or 'none of the lab addresses'}")
+    message_id = lab.send(ALICE, BOB, "Quarterly report, again", "Second try.")
+    delivered = lab.wait_for_delivery(BOB, message_id)
+    print(f'  alice writes to bob again: "{delivered["Subject"]}" is in bob\'s INBOX')
 
     heading("5. The same checks again")
     return [
