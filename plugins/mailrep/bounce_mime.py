@@ -23,7 +23,7 @@ ORIGINAL_TYPES = ("message/rfc822", "text/rfc822-headers", "message/rfc822-heade
 STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
 
 # Lines after which a plain-text bounce quotes the original message.
-_ORIGINAL_MARKERS = re.compile(
+_ORIGINAL_MARKERS = (
     r"^[ \t>-]*(?:"
     r"-+ ?(?:Original message|Below this line is a copy of the message|"
     r"This is a copy of the message|The original message was received|"
@@ -41,9 +41,11 @@ _ORIGINAL_MARKERS = re.compile(
     r"|-+ ?Original Message ?-+"
     r"|The header of the original message is following"
     r"|Content-Type: message/rfc822"
-    r")",
-    re.IGNORECASE | re.MULTILINE,
+    r")"
 )
+_MARKERS_CI = re.compile(_ORIGINAL_MARKERS, re.IGNORECASE | re.MULTILINE)
+# Lower-cased text, case-sensitive pattern: much faster than IGNORECASE on long texts.
+_MARKERS_LOW = re.compile(_ORIGINAL_MARKERS.lower(), re.MULTILINE)
 
 
 @dataclass
@@ -281,7 +283,8 @@ def _is_header_attachment(part: email.message.Message, text: str) -> bool:
 
 def cut_original(text: str) -> tuple[str, str]:
     """Split a plain-text bounce into (diagnostic text, quoted original)."""
-    m = _ORIGINAL_MARKERS.search(text)
+    low = text.lower()
+    m = _MARKERS_LOW.search(low) if len(low) == len(text) else _MARKERS_CI.search(text)
     if m is None or (m.start() == 0 and len(text) < 40):
         return text, ""
     return text[: m.start()], text[m.start() :]
