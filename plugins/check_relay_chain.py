@@ -258,6 +258,8 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
             message, source = _from_imap(args, ctx)
         else:
             message, delivery, source, notes = _round_trip(args, ctx)
+        if mode != "round trip" and (args.warning or args.critical):
+            notes.append("-w/-c judge the round trip's delivery time: not used without one")
         exam = rc.examine(
             message,
             config,

@@ -334,3 +334,9 @@ def test_silent_nameserver_is_unknown_within_the_timeout():
         server.close()
     assert r.code == 3 and "no list gave a usable answer" in r.status
     assert r.elapsed < 4
+
+
+def test_delivery_thresholds_without_a_round_trip_are_noted_not_applied(clean):
+    r = relay_chain(clean.nameserver, "--file", PROVIDER, "-w", "1", "-c", "2")
+    assert r.code == 0
+    assert "-w/-c judge the round trip's delivery time: not used without one" in r.lines
