@@ -145,12 +145,20 @@ def send_probe(smtp: SmtpSettings, sender: str, recipient: str, token: str,
             conn = smtplib.SMTP(smtp.host, smtp.effective_port, local_hostname=helo,
                                 timeout=timeout)
         with conn:
+
+            def step() -> None:  # each exchange gets what is left of the run, at most
+                conn.sock.settimeout(_left(deadline, smtp.timeout))
+
+            step()
             conn.ehlo()
             if smtp.security == "starttls":
                 conn.starttls(context=context)
+                step()
                 conn.ehlo()
             if smtp.user:
+                step()
                 conn.login(smtp.user, smtp.password or "")
+            step()
             conn.send_message(probe_message(sender, recipient, token),
                               from_addr=sender, to_addrs=[recipient])
     except smtplib.SMTPAuthenticationError:

@@ -194,3 +194,8 @@ def test_silent_server_times_out_as_a_source_error():
         silent = ImapSettings("127.0.0.1", port, USER, PASSWORD, "none", timeout=0.5)
         with pytest.raises(SourceError, match="timed out"):
             list(sources.read_imap(silent, None))
+
+
+def test_plain_imap_reads_every_message(server):
+    got = list(sources.read_imap(settings(server, "none"), None))
+    assert len(got) == maildir_count(server)
