@@ -13,7 +13,6 @@ import argparse
 import os
 import sys
 import time
-from typing import Any
 
 if __name__ == "__main__" and not __package__:  # run straight from a checkout
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -181,36 +180,17 @@ def _from_imap(args: argparse.Namespace, ctx: RunContext) -> tuple[bytes, str]:
     except ValueError as exc:
         raise UsageError(f"--since: {exc}") from None
     settings = imap_settings(args, _remaining(ctx))
-    try:
-        found = sources.read_imap(
-            settings,
-            since,
-            headers_only=True,
-            subject_token=args.subject_token,
-            newest=1,
+    # SourceError (dead server, failed login, bad TLS) is a CannotJudge: UNKNOWN as it is.
+    messages = list(
+        sources.read_imap(
+            settings, since, headers_only=True, subject_token=args.subject_token, newest=1
         )
-        messages = list(found)
-    except sources.SourceError as exc:
-        raise CannotJudge(str(exc)) from None
+    )
     if not messages:
         which = f"with {args.subject_token!r} in the Subject" if args.subject_token else "at all"
         window = "" if since is None else f" in the last {args.since}"
         raise CannotJudge(f"no message {which} in {args.folder}{window}")
-    return _raw(messages[-1]), f"IMAP {settings.host} {args.folder}"
-
-
-def _raw(message: Any) -> bytes:
-    """Raw bytes of whatever the sources module hands back (bytes or a message object)."""
-    if isinstance(message, bytes | bytearray):
-        return bytes(message)
-    for attr in ("raw", "data", "content"):
-        value = getattr(message, attr, None)
-        if isinstance(value, bytes | bytearray):
-            return bytes(value)
-    as_bytes = getattr(message, "as_bytes", None)
-    if callable(as_bytes):
-        return as_bytes()
-    raise CannotJudge(f"cannot read the message returned by the mailbox ({type(message)})")
+    return messages[-1].raw, f"IMAP {settings.host} {args.folder}"
 
 
 def _round_trip(args: argparse.Namespace, ctx: RunContext) -> tuple[bytes, float, str, list[str]]:
