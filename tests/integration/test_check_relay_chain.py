@@ -340,3 +340,15 @@ def test_delivery_thresholds_without_a_round_trip_are_noted_not_applied(clean):
     r = relay_chain(clean.nameserver, "--file", PROVIDER, "-w", "1", "-c", "2")
     assert r.code == 0
     assert "-w/-c judge the round trip's delivery time: not used without one" in r.lines
+
+
+def test_a_listing_outranks_an_authentication_failure_on_the_first_line(rbldnsd):
+    server = rbldnsd([ip4("psbl.surriel.com", "185.56.87.40")])
+    r = relay_chain(server.nameserver, "--file", FORGED)
+    assert r.code == 2
+    assert r.status == (
+        "RELAY CHAIN CRITICAL - hop 3 mail.sender.example [185.56.87.40] listed on psbl.surriel.com"
+    )
+    assert any(
+        line.startswith("authentication at mx1.recipient.example: spf=fail") for line in r.lines
+    )
