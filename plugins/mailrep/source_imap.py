@@ -108,6 +108,9 @@ def read_imap(settings: ImapSettings, since: datetime | None, *, headers_only: b
     lines). ``subject_token`` keeps only messages whose Subject contains it. ``newest``
     (True or a count N) keeps only the newest one (N) of those. ``stats`` is filled as
     messages are fetched.
+
+    A generator: the connection is made, and any SourceError raised, when iteration starts;
+    it is closed (LOGOUT) when iteration ends or the generator is closed.
     """
     from imapclient.exceptions import IMAPClientError
 
@@ -121,7 +124,8 @@ def read_imap(settings: ImapSettings, since: datetime | None, *, headers_only: b
                 f"{where}: cannot open folder {settings.folder}: {describe_error(exc)}"
             ) from None
         try:
-            uids = sorted(client.search(search_criteria(since, subject_token)))
+            charset = None if (subject_token or "").isascii() else "UTF-8"
+            uids = sorted(client.search(search_criteria(since, subject_token), charset))
             uids = _in_window(client, uids, since)
             if newest:
                 uids = uids[-int(newest):]

@@ -199,3 +199,11 @@ def test_silent_server_times_out_as_a_source_error():
 def test_plain_imap_reads_every_message(server):
     got = list(sources.read_imap(settings(server, "none"), None))
     assert len(got) == maildir_count(server)
+
+
+def test_non_ascii_subject_token_is_searched_as_utf8(server):
+    server.deliver(USER, "Subject: =?utf-8?q?R=C3=BCckl=C3=A4ufer_x1?=\n"
+                         "Message-ID: <umlaut@example.org>\n\nbody\n")
+    server.sync(USER)
+    got = list(sources.read_imap(settings(server), None, subject_token="Rückläufer"))
+    assert [message_id(m.raw) for m in got] == ["<umlaut@example.org>"]
