@@ -90,6 +90,7 @@ def _unfold_reply(diag: str) -> str:
 
 def _recipient(addr: str, action: str | None, status: str | None, code: str | None,
                diag: str, remote: str | None, context: str = "") -> FailedRecipient:
+    raw_diag = diag
     diag = re.sub(r"\s+", " ", diag).strip()[:2000]
     if len(diag) <= len(addr) + 4 and context:
         diag = re.sub(r"\s+", " ", context).strip()[:2000]
@@ -99,7 +100,7 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
         status = find_status(diag) or status
     if not code:
         code = find_replycode(diag)
-    reason = classify(status, _unfold_reply(diag), action, context[:4000])
+    reason = classify(status, _unfold_reply(diag), action, raw_diag[:4000] + "\n" + context[:4000])
     temporary = bool((status and status.startswith("4")) or (code and code.startswith("4"))
                      or (action or "").lower() == "delayed")
     if not status and reason not in ("delivered",):
@@ -152,7 +153,7 @@ def _kind_from_actions(rcpts: list[FailedRecipient]) -> str:
     return "bounce"
 
 
-def _analyse(raw: bytes) -> Analysis:
+def _analyse(raw: bytes, depth: int = 0) -> Analysis:
     msg = parse(raw)
     parts = collect(msg)
     subject = _header(msg, "Subject")
@@ -196,6 +197,15 @@ def _analyse(raw: bytes) -> Analysis:
                 rcpts = [_delivered(r) for r in rcpts]
             return Analysis(kind, tuple(rcpts), mid, subject)
 
+    # A report forwarded as an attachment (by a user or a gateway): the report is the bounce.
+    if depth < 2:
+        for h in parts.original_headers:
+            inner = getattr(h, "inner_raw", None)
+            if inner and h.get_content_type() == "multipart/report":
+                nested = _analyse(inner, depth + 1)
+                if nested.kind != "not-bounce":
+                    return nested
+
     signs = sum((bool(_BOUNCE_FROM.search(sender)), bool(_BOUNCE_SUBJECT.search(subject)),
                  bool(_BOUNCE_TEXT.search(text)),
                  bool(parts.original_headers or parts.original_text)))
@@ -237,32 +247,9 @@ def _analyse(raw: bytes) -> Analysis:
 def analyse(raw: bytes) -> Analysis:
     """Analyse one raw message. Never raises; an unreadable message is ``not-bounce``."""
     try:
-        result = _analyse(raw)
-        if result.kind == "not-bounce" or not result.recipients:
-            inner = _forwarded_report(raw)
-            if inner is not None:
-                nested = _analyse(inner)
-                if nested.kind != "not-bounce":
-                    return nested
-        return result
+        return _analyse(raw)
     except Exception:
         return Analysis("not-bounce", (), None)
-
-
-def _forwarded_report(raw: bytes) -> bytes | None:
-    """A bounce forwarded as an attachment (message/rfc822 holding a report): its bytes."""
-    msg = parse(raw)
-    if not msg.is_multipart():
-        return None
-    for part in msg.get_payload()[:20]:
-        if isinstance(part, email.message.Message) and part.get_content_type() == "message/rfc822":
-            inner = part.get_payload()
-            if isinstance(inner, list) and inner and isinstance(inner[0], email.message.Message):
-                m = inner[0]
-                if m.get_content_type() == "multipart/report" or _BOUNCE_FROM.search(
-                        _header(m, "From")):
-                    return getattr(m, "inner_raw", None) or m.as_bytes()
-    return None
 
 
 def deduplicate(

@@ -140,3 +140,101 @@ def test_deduplicate_keeps_one_per_original_and_recipient():
 
 def test_garbage_never_raises():
     assert analyse(b"\x00\xff" * 1000).kind == "not-bounce"
+
+
+def plain(body: str, subject: str = "Undelivered Mail Returned to Sender") -> bytes:
+    return (f"From: MAILER-DAEMON@mx.example.net\r\nSubject: {subject}\r\n"
+            f"Content-Type: text/plain\r\n\r\n{body}").encode()
+
+
+def test_user_unknown_after_data_is_filtered():
+    r = analyse(plain("<bob@example.com>:\r\n>>> DATA\r\n<<< 550 Unknown user bob@example.com\r\n"))
+    assert r.recipients[0].reason == "filtered"
+
+
+def test_pipelined_rcpt_refusal_after_data_stays_user_unknown():
+    body = (">>> DATA\r\n<<< 550 5.1.1 <bob@example.com>... User Unknown\r\n"
+            "550 5.1.1 <bob@example.com>... User unknown\r\n")
+    r = analyse(plain(body)).recipients[0]
+    assert (r.recipient, r.reason) == ("bob@example.com", "userunknown")
+
+
+def test_refusal_after_mail_from_is_a_sender_rejection():
+    body = ("bob@example.com\r\n  SMTP error from remote mail server after MAIL FROM:<a@b.example>:"
+            "\r\n  553 5.1.0 sender domain does not exist\r\n")
+    assert analyse(plain(body)).recipients[0].reason == "rejected"
+
+
+def test_refusal_at_connection_is_a_block():
+    body = ("bob@example.com\r\n  SMTP error from remote mail server after initial connection:"
+            "\r\n  550 Access denied\r\n")
+    assert analyse(plain(body)).recipients[0].reason == "blocked"
+
+
+def test_temporary_dns_failure_is_a_network_error():
+    assert classify("4.4.3", "Host not found, try again") == "networkerror"
+
+
+def test_multi_line_reply_is_unfolded_before_matching():
+    body = ("<bob@example.com>: host mx.example.com[192.0.2.1] said: 550-5.7.1 Messages with "
+            "multiple\r\n550 5.7.1 addresses in From: header are not accepted.\r\n")
+    assert analyse(plain(body)).recipients[0].reason == "notcompliantrfc"
+
+
+def test_postfix_recipient_rejected_names_the_real_cause():
+    body = ("<bob@example.com>: host mx.example.com[192.0.2.1] said: 554 5.7.0 <bob@example.com>:"
+            " Recipient address rejected: No relaying\r\n")
+    assert analyse(plain(body)).recipients[0].reason == "norelaying"
+
+
+def test_text_without_a_status_gets_a_pseudo_status_from_the_reason():
+    r = analyse(plain("<bob@example.com>:\r\nRemote host said: 550 No such user here\r\n"))
+    assert (r.recipients[0].reason, r.recipients[0].status) == ("userunknown", "5.0.911")
+
+
+def test_amazon_ses_json_bounce_is_read():
+    body = ('{"notificationType":"Bounce","bounce":{"bouncedRecipients":[{"emailAddress":'
+            '"bob@example.com","action":"failed","status":"5.1.1","diagnosticCode":'
+            '"smtp; 550 5.1.1 user unknown"}]},"mail":{"messageId":"abc"}}')
+    a = analyse(("From: no-reply@sns.amazonaws.com\r\nSubject: AWS Notification Message\r\n\r\n"
+                 + body).encode())
+    assert (a.kind, a.recipients[0].recipient, a.recipients[0].status) == (
+        "bounce", "bob@example.com", "5.1.1")
+
+
+def test_report_forwarded_as_an_attachment_is_analysed():
+    raw = (b"From: alice@example.org\r\nSubject: Fwd: bounce\r\n"
+           b"Content-Type: multipart/mixed; boundary=F\r\n\r\n--F\r\nContent-Type: text/plain\r\n"
+           b"\r\nsee attached\r\n--F\r\nContent-Type: message/rfc822\r\n\r\n" + dsn() +
+           b"\r\n--F--\r\n")
+    a = analyse(raw)
+    assert (a.kind, a.recipients[0].recipient) == ("bounce", "bob@example.com")
+
+
+def test_header_block_attachment_is_not_read_as_diagnostics():
+    raw = (b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Delivery failure\r\n"
+           b"Content-Type: multipart/mixed; boundary=M\r\n\r\n--M\r\nContent-Type: text/plain\r\n"
+           b"\r\nSMTP Server rejected recipient <bob@example.com>: [550 5.1.1 User unknown]\r\n"
+           b"--M\r\nContent-Type: text/plain; name=headers.txt\r\n"
+           b"Content-Disposition: attachment\r\n\r\nReceived: from a by b\r\n"
+           b"From: carol@example.org\r\nTo: dave@example.org\r\nSubject: x blocked using "
+           b"bl.example.net\r\n--M--\r\n")
+    r = analyse(raw).recipients
+    assert [(x.recipient, x.citation) for x in r] == [("bob@example.com", None)]
+
+
+def test_broken_boundary_with_dsn_fields_in_the_text_is_still_read():
+    raw = (b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Returned mail\r\n"
+           b'Content-Type: multipart/report; report-type=delivery-status; boundary="nope"\r\n\r\n'
+           b"Your message could not be delivered.\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n"
+           b"Final-Recipient: rfc822; bob@example.com\r\nAction: failed\r\nStatus: 5.2.2\r\n\r\n")
+    r = analyse(raw).recipients[0]
+    assert (r.recipient, r.reason) == ("bob@example.com", "mailboxfull")
+
+
+def test_arf_report_lists_every_original_recipient():
+    raw = (b"From: fbl@isp.example\r\nSubject: report\r\nContent-Type: multipart/report; "
+           b"report-type=feedback-report; boundary=B\r\n\r\n--B\r\nContent-Type: "
+           b"message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n"
+           b"Original-Rcpt-To: a@isp.example\r\nOriginal-Rcpt-To: b@isp.example\r\n\r\n--B--\r\n")
+    assert [r.recipient for r in analyse(raw).recipients] == ["a@isp.example", "b@isp.example"]
