@@ -18,7 +18,7 @@ SET = REPO / ".." / "shared" / "corpus" / "set-of-emails"
 FLOOR = 0.95
 # Measured at the last commit; the analyser is below the floor (see docs/benchmarks.rst).
 BELOW_FLOOR = pytest.mark.xfail(
-    strict=True, reason="measured below the 95% floor (reason ~51%, status ~61%)"
+    strict=True, reason="measured below the 95% floor (reason 72.8%, status 83.0%)"
 )
 
 
@@ -60,11 +60,11 @@ def _agreement(labelled, analyses, field):
     return rate
 
 
+@pytest.mark.xfail(strict=True, reason="6 of 412 labelled files not recognised yet")
 def test_every_labelled_file_is_recognised_as_a_report(analyses):
     missed = sorted(f for f, a in analyses.items() if a.kind == "not-bounce")
     print(f"\nnot recognised: {len(missed)} of {len(analyses)}: {missed[:20]}")
-    if missed:
-        pytest.xfail(f"{len(missed)} labelled files not recognised (floor: 0)")
+    assert missed == []
 
 
 @BELOW_FLOOR
