@@ -94,14 +94,14 @@ def zone_answer(lab: IncidentLab, address: str) -> list[str]:
         return []
 
 
-def only_bounce(run_: PluginRun) -> dict:
-    bounces = run_.json["bounces"]
+def only_bounce(result: PluginRun) -> dict:
+    bounces = result.json["bounces"]
     assert len(bounces) == 1, bounces
     return bounces[0]
 
 
-def citation(run_: PluginRun) -> dict:
-    [cited] = run_.json["citations"]
+def citation(result: PluginRun) -> dict:
+    [cited] = result.json["citations"]
     return cited
 
 
