@@ -17,6 +17,16 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("toomanyconn", r"connection rate limit|too many (?:connections|sessions|concurrent)"),
     ("badreputation", r"unexpected volume or user complaints|user complaints"),
     ("mesgtoobig", r"(?:mail|message) size limit exceeded|line limit exceeded"),
+    ("mailboxfull", r"mailbox exceeds"),
+    ("systemfull", r"insufficient disk space|insufficient system storage|disk full"),
+    ("authfailure", r"unauthenticated email|authentication information|"
+     r"fails? to pass authentication"),
+    ("speeding", r"receiving mail at a rate|receivingrate"),
+    ("notaccept", r"no smtp service|null mx"),
+    ("syntaxerror", r"malformed address"),
+    ("policyviolation", r"protocol violation"),
+    ("blocked", r"invalid ip for sending|my name was rejected|helo .{0,40}rejected"),
+    ("rejected", r"groups\.google\.com|permission to post|not allowed to post"),
     ("notcompliantrfc", r"multiple addresses in from|not rfc ?\d{4}[- ]compliant|"
      r"rfc ?5322|duplicate (?:header|message-id)|missing (?:a )?(?:valid )?"
      r"(?:date|message-id|from) header"),
