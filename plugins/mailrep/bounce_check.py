@@ -131,12 +131,13 @@ class BounceResource(nagiosplugin.Resource):
         if self.args.verify:
             self._verify()
         bounces = len(s.records)
+        resolved = self.resolved
         metrics = [
             nagiosplugin.Metric(
                 "bounces", bounces, min=0, context="bounces" if self.sent is None else "info"
             ),
             nagiosplugin.Metric("hard", s.hard, min=0),
-            nagiosplugin.Metric("blocked", s.blocked, min=0),
+            nagiosplugin.Metric("blocked", s.blocked - resolved, min=0),
             nagiosplugin.Metric("soft", s.count("soft"), min=0, context="info"),
             nagiosplugin.Metric("throttle", s.count("throttle"), min=0, context="info"),
             nagiosplugin.Metric("deferred", s.deferred, min=0, context="info"),
@@ -150,7 +151,23 @@ class BounceResource(nagiosplugin.Resource):
             errors = sum(1 for v in self.verification.values() if v.startswith("error"))
             metrics.append(nagiosplugin.Metric("still_listed", still, min=0))
             metrics.append(nagiosplugin.Metric("verify_errors", errors, min=0))
+            metrics.append(nagiosplugin.Metric("resolved", resolved, min=0, context="info"))
         return metrics
+
+    @property
+    def resolved(self) -> int:
+        """Blocklist bounces whose cited address ``--verify`` found delisted since.
+
+        They happened, and are still counted as bounces, but the cause is gone: the
+        ``blocked`` count (and its WARNING) is for blocks that may still be biting.
+        """
+        if self.summary is None:
+            return 0
+        return sum(
+            1
+            for r in self.summary.records
+            if r.zone and self.verification.get((r.zone, r.blocked_ip)) == "no longer listed"
+        )
 
     @property
     def rate(self) -> float | None:

@@ -125,6 +125,13 @@ def _boundary_parts(body: bytes, boundary: bytes) -> list[bytes] | None:
 _FIELD = re.compile(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.M)
 
 
+# The only header fields analysis reads; the others are not stored (bounces carry dozens).
+_READ = frozenset({
+    "content-type", "content-transfer-encoding", "content-disposition", "from", "subject",
+    "auto-submitted", "x-autoreply", "x-autorespond", "precedence", "message-id", "to",
+})
+
+
 def _headers(head: bytes) -> email.message.Message:
     """A header block as a compat32 Message, read with one regex instead of the feed parser."""
     msg = email.message.Message()
@@ -132,9 +139,10 @@ def _headers(head: bytes) -> email.message.Message:
     if text.startswith("From "):  # mbox separator line
         text = text.partition("\n")[2]
     for m in _FIELD.finditer(text):
-        msg[m.group(1)] = m.group(2).rstrip("\r\n")
-        if len(msg) > 1000:
-            break
+        if m.group(1).lower() in _READ:
+            msg[m.group(1)] = m.group(2).rstrip("\r\n")
+            if len(msg) > 100:
+                break
     return msg
 
 

@@ -37,13 +37,13 @@ _BOUNCE_TEXT = re.compile(
     r"following|has failed|failed|problem)|undeliver|not (?:be )?delivered|"
     r"following (?:address(?:es)?|recipients?) (?:failed|had permanent)|"
     r"unable to deliver|returned to you|said:|smtp error|user unknown|failed recipient",
-    re.I,
-)
+)  # matched on lower-cased text
 _DELAY_TEXT = re.compile(r"(?:has been|was) delayed|delivery (?:status notification )?"
                          r"\(delay\)|will (?:continue|keep) (?:trying|to try)|"
-                         r"not yet been delivered|still trying", re.I)
+                         r"not yet been delivered|still trying")  # on lower-cased text
 _AUTOREPLY_SUBJECT = re.compile(r"out of (?:the )?office|auto(?:matic)?[- ]?re(?:ply|sponse)|"
                                 r"vacation|abwesenheit|away from", re.I)
+_MESSAGE_ID = re.compile(r"^Message-ID:\s*(<[^>\s]+>)", re.I | re.M)
 _ADDR = re.compile(r"<?([^\s<>\"]+@[^\s<>\"]+?)>?$")
 
 
@@ -67,7 +67,9 @@ def _original_message_id(parts: Parts) -> str | None:
         mid = _header(h, "Message-ID").strip()
         if mid:
             return mid
-    m = re.search(r"^Message-ID:\s*(<[^>\s]+>)", parts.original_text, re.I | re.M)
+    if not parts.original_text:
+        return None
+    m = _MESSAGE_ID.search(parts.original_text)
     return m.group(1) if m else None
 
 
@@ -206,8 +208,9 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
                 if nested.kind != "not-bounce":
                     return nested
 
+    low = text.lower()
     signs = sum((bool(_BOUNCE_FROM.search(sender)), bool(_BOUNCE_SUBJECT.search(subject)),
-                 bool(_BOUNCE_TEXT.search(text)),
+                 bool(_BOUNCE_TEXT.search(low)),
                  bool(parts.original_headers or parts.original_text)))
     looks_bounce = signs >= 2
     if looks_bounce:
@@ -224,8 +227,8 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
             if m and _addr(m.group(1)):
                 found = [(_addr(m.group(1)), text)]
         if found:
-            delayed = bool(_DELAY_TEXT.search(text)) and not _BOUNCE_TEXT.search(
-                re.sub(r"not yet been delivered", "", text, flags=re.I))
+            delayed = bool(_DELAY_TEXT.search(low)) and not _BOUNCE_TEXT.search(
+                low.replace("not yet been delivered", ""))
             action = "delayed" if delayed else "failed"
             rcpts = [
                 _recipient(a, action, None, None, d, find_remote_host(d))
