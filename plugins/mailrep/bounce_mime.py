@@ -160,16 +160,39 @@ def _few_headers(head: bytes) -> email.message.Message:
     return msg
 
 
+_PARAM = re.compile(r';\s*([A-Za-z0-9*_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"?|([^;\s]*))')
+
+
+def content_type(msg: email.message.Message) -> tuple[str, dict[str, str]]:
+    """(type/subtype lower-cased, parameters) of a part, parsed once and kept on it.
+
+    ``email.message.Message`` re-parses the header on every ``get_param`` call; a bounce
+    asks for type, boundary, charset, name and report-type of every part.
+    """
+    cached = getattr(msg, "_mailrep_ctype", None)
+    if cached is not None:
+        return cached
+    value = str(msg.get("Content-Type", "") or "")
+    main = value.split(";", 1)[0].strip().lower()
+    if main.count("/") != 1:
+        main = "text/plain"
+    params = {m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3))
+              for m in _PARAM.finditer(value)}
+    result = (main, params)
+    msg._mailrep_ctype = result  # type: ignore[attr-defined]
+    return result
+
+
 def _build(raw: bytes, depth: int, budget: list[int]) -> email.message.Message:
     budget[0] -= 1
     head, body = _split_head(raw)
     msg = _headers(head)
     try:
-        ctype = msg.get_content_type()
+        ctype, params = content_type(msg)
     except Exception:
-        ctype = "text/plain"
+        ctype, params = "text/plain", {}
     if ctype.startswith("multipart/") and depth < MAX_DEPTH and budget[0] > 0:
-        boundary = msg.get_boundary()
+        boundary = params.get("boundary")
         pieces = _boundary_parts(body, boundary.encode("utf-8", "replace")) if boundary else None
         if pieces is not None:
             subs = []
@@ -203,7 +226,7 @@ def decode_part(part: email.message.Message) -> str:
     data = data[:MAX_TEXT]
     charset = "utf-8"
     with contextlib.suppress(Exception):
-        charset = part.get_content_charset() or "utf-8"
+        charset = (content_type(part)[1].get("charset") or "utf-8").strip().lower()
     for cs in (charset, "utf-8"):
         try:
             return data.decode(cs)
@@ -284,7 +307,7 @@ _HEADER_LINES = re.compile(r"\A(?:[!-9;-~]+:[^\n]*\n(?:[ \t][^\n]*\n)*){3}")
 def _is_header_attachment(part: email.message.Message, text: str) -> bool:
     """A text attachment that is the returned original's header block (not diagnostics)."""
     disposition = str(part.get("Content-Disposition", "")).lower()
-    if "attachment" not in disposition and part.get_param("name") is None:
+    if "attachment" not in disposition and "name" not in content_type(part)[1]:
         return False
     return _HEADER_LINES.match(text.lstrip().replace("\r\n", "\n")) is not None
 
@@ -302,8 +325,8 @@ def collect(msg: email.message.Message) -> Parts:
     """Walk the message (bounded) and sort its parts into diagnostic, status and original."""
     out = Parts()
     try:
-        out.content_type = msg.get_content_type()
-        out.report_type = (msg.get_param("report-type") or "").__str__().lower()
+        out.content_type, params = content_type(msg)
+        out.report_type = params.get("report-type", "").lower()
     except Exception:
         pass
     budget = [MAX_PARTS]
@@ -313,7 +336,7 @@ def collect(msg: email.message.Message) -> Parts:
             return
         budget[0] -= 1
         try:
-            ctype = part.get_content_type()
+            ctype = content_type(part)[0]
         except Exception:
             ctype = "text/plain"
         if ctype in STATUS_TYPES:

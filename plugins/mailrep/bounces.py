@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from .bounce_citation import cite
 from .bounce_json import ses_blocks
-from .bounce_mime import Parts, collect, parse
+from .bounce_mime import Parts, collect, content_type, parse
 from .bounce_model import Analysis, Citation, FailedRecipient
 from .bounce_reason import cause_of, classify, is_hard, pseudo_status
 from .bounce_text import find_remote_host, find_replycode, find_status, recipients
@@ -203,7 +203,7 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
     if depth < 2:
         for h in parts.original_headers:
             inner = getattr(h, "inner_raw", None)
-            if inner and h.get_content_type() == "multipart/report":
+            if inner and content_type(h)[0] == "multipart/report":
                 nested = _analyse(inner, depth + 1)
                 if nested.kind != "not-bounce":
                     return nested
