@@ -40,7 +40,8 @@ examples:
 states: the bounce rate (percent of sent; without a sent count, the number of bounces) is
 judged by -w/-c (defaults 5 and 10); any bounce caused by a block or citing a blocklist is at
 least WARNING (--blocked-warning 0); hard bounces by --hard-warning/--hard-critical. With
---verify, a cited address that is still listed is CRITICAL. An unreadable mailbox is UNKNOWN.
+--verify, a cited address that is still listed is CRITICAL and one delisted since no longer
+counts as blocked. An unreadable mailbox is UNKNOWN.
 """
 
 
@@ -131,7 +132,7 @@ def build_parser() -> PluginParser:
         "--verify",
         action="store_true",
         help="look every cited (address, list) up now and say whether it is still listed "
-        "(still listed: CRITICAL)",
+        "(still listed: CRITICAL; delisted since: the bounce no longer counts as blocked)",
     )
     ver.add_argument(
         "-n",

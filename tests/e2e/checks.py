@@ -14,12 +14,10 @@ from pathlib import Path
 from tests.servers.mailflow import ALICE, PROBE, ZONE, IncidentLab
 
 #: How the bounce check judges an old bounce once its cited address has been delisted:
-#: ``--verify`` looks every cited (zone, address) up now — still listed is CRITICAL — and
-#: ``--blocked-warning ~:`` stops the mere presence of a blocklist bounce in the window from
-#: warning. Cost of the choice: a block bounce that cites no address and list (nothing to
-#: verify) no longer warns either; check_bounce_rate has no option to count only blocklist
-#: bounces whose citation is *not* verified clean (see contrib/INCIDENT.rst).
-VERIFIED_BLOCKS = ("--verify", "--blocked-warning", "~:")
+#: ``--verify`` looks every cited (zone, address) up now — still listed is CRITICAL, and a
+#: bounce whose citation is verified delisted no longer counts as ``blocked`` — so the
+#: default thresholds stay in force (any unresolved blocklist bounce is still a WARNING).
+VERIFIED_BLOCKS = ("--verify",)
 
 
 @dataclass(frozen=True)

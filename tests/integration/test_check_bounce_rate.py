@@ -254,7 +254,19 @@ def test_verify_says_a_cited_address_is_no_longer_listed(tmp_path, rbldnsd):
         "json",
     )
     assert r.json["citations"][0]["now"] == "no longer listed"
-    assert r.code == 1  # the bounce itself still happened: WARNING, not CRITICAL
+
+
+def test_verified_delisted_citation_no_longer_counts_as_blocked(tmp_path, rbldnsd):
+    server = rbldnsd([RbldnsdZone("psbl.surriel.com", "ip4set", [":127.0.0.2:", "127.0.0.2"])])
+    d = write_dir(tmp_path / "b", [mk.blocklisted(ip=RELAY)])
+    r = bounce_rate("--dir", str(d), "--verify", "-n", server.nameserver, "--allow-nonglobal")
+    assert r.code == 0
+    assert (r.perfdata["bounces"], r.perfdata["blocked"], r.perfdata["resolved"]) == ("1", "0", "1")
+
+
+def test_without_verify_an_old_blocklist_bounce_stays_a_warning(tmp_path):
+    r = bounce_rate("--dir", str(write_dir(tmp_path / "b", [mk.blocklisted(ip=RELAY)])))
+    assert r.code == 1
 
 
 # --- bad input and dead servers -----------------------------------------------------------
