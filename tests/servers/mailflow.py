@@ -88,8 +88,8 @@ class IncidentLab:
     def start(self) -> IncidentLab:
         try:
             self._start()
-        except (RbldnsdError, DovecotError, NamespaceError, PostfixError, OSError):
-            self.stop()
+        except BaseException:
+            self.stop()  # whatever failed, leave no half-started servers behind
             raise
         return self
 
