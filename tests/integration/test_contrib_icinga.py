@@ -8,14 +8,21 @@ without systemd, with a private cache directory; nothing under /etc or /var is t
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mailrep.mailbox_options import IMAP_PASSWORD_ENV, SMTP_PASSWORD_ENV
+from mailrep.secrets import load_password
 
 from tests.unit.test_contrib_options import (
     PLUGINS,
@@ -191,3 +198,207 @@ def test_a_rule_entry_becomes_the_services_variables(examples):
     relay = examples.named("Service", "mx-out.example.com!dnsbl provider relay")
     assert relay["vars"]["dnsbl_address"] == "203.0.113.7"
     assert "psbl.surriel.com" in relay["vars"]["mailrep_zones"]
+
+
+# --- the command lines Icinga really runs ---------------------------------------------------
+
+#: A stand-in for the three plugins: records its argv and MAILREP_* environment, keyed by the
+#: -t value each scenario sets, and reports OK.
+RECORDER = """#!{python}
+import json, os, sys
+argv = sys.argv
+key = argv[argv.index("-t") + 1] if "-t" in argv else "none"
+env = {{k: v for k, v in os.environ.items() if k.startswith("MAILREP_")}}
+with open(os.path.join({records!r}, key + ".json"), "w") as out:
+    json.dump({{"argv": argv, "env": env}}, out)
+print("RECORDED OK")
+"""
+
+#: Each service sets mailrep_timeout to a distinct value: the recorder's file name.
+RUNTIME_CONF = """
+include <itl>
+include <plugins>
+include "{commands}"
+
+object CheckerComponent "checker" {{ }}
+
+object Host "mx" {{
+	address = "192.0.2.7"
+	address6 = "2001:db8::7"
+	check_command = "dummy"
+	enable_active_checks = false
+	vars.mailrep_plugin_dir = "{bin}"
+}}
+
+template Service "fast" {{
+	host_name = "mx"
+	check_interval = 1s
+	retry_interval = 1s
+}}
+
+object Service "dnsbl default" {{
+	import "fast"
+	check_command = "dnsbl"
+	vars.mailrep_timeout = 11
+	vars.mailrep_verbose = 2
+	vars.mailrep_zones = [ "a.example", "b.example" ]
+	vars.mailrep_dqs_key = "dqs-secret"
+}}
+object Service "dnsbl domain only" {{
+	import "fast"
+	check_command = "dnsbl"
+	vars.mailrep_timeout = 12
+	vars.dnsbl_address = []
+	vars.dnsbl_domain = [ "example.com" ]
+}}
+object Service "dnsbl ipv6" {{
+	import "fast"
+	check_command = "dnsbl"
+	vars.mailrep_timeout = 13
+	vars.check_ipv6 = true
+}}
+object Service "bounce rate" {{
+	import "fast"
+	check_command = "bounce_rate"
+	vars.mailrep_timeout = 14
+	vars.bounce_rate_imap_host = "imap.example.com"
+	vars.bounce_rate_imap_password = "imap-secret"
+	vars.bounce_rate_imap_security = "starttls"
+	vars.bounce_rate_verify = true
+	vars.bounce_rate_insecure = false
+}}
+object Service "relay chain bare" {{
+	import "fast"
+	check_command = "relay_chain"
+	vars.mailrep_timeout = 15
+}}
+"""
+
+SCENARIOS = {"11", "12", "13", "14", "15"}
+
+
+@pytest.fixture(scope="module")
+def ran(icinga2, tmp_path_factory) -> dict[str, dict[str, Any]]:
+    """Run the real daemon (root, no systemd, private directories) until every scenario's
+    check has run once; returns the recordings by scenario."""
+    root = tmp_path_factory.mktemp("icinga-run")
+    records, bin_dir = root / "records", root / "bin"
+    records.mkdir()
+    bin_dir.mkdir()
+    recorder = bin_dir / "recorder"
+    recorder.write_text(RECORDER.format(python=sys.executable, records=str(records)))
+    recorder.chmod(0o755)
+    for plugin in PLUGINS.values():
+        (bin_dir / plugin).symlink_to(recorder)
+    main = root / "main.conf"
+    main.write_text(RUNTIME_CONF.format(commands=COMMANDS, bin=bin_dir))
+    dirs = {name: root / name for name in ("data", "log", "cache", "spool", "run")}
+    for d in dirs.values():
+        d.mkdir()
+    defines = {
+        "RunAsUser": "root",
+        "RunAsGroup": "root",
+        "DataDir": dirs["data"],
+        "LogDir": dirs["log"],
+        "CacheDir": dirs["cache"],
+        "SpoolDir": dirs["spool"],
+        "InitRunDir": dirs["run"],
+        "PidPath": dirs["run"] / "icinga2.pid",
+        "StatePath": dirs["data"] / "icinga2.state",
+        "ModAttrPath": dirs["data"] / "modified-attributes.conf",
+        "ObjectsPath": dirs["cache"] / "icinga2.debug",
+        "VarsPath": dirs["cache"] / "icinga2.vars",
+        "ZonesDir": root / "zones.d",
+    }
+    argv = [icinga2, "daemon", "-c", str(main), "-DPluginDir=/usr/lib/nagios/plugins"]
+    argv += [f"-DConfiguration.{k}={v}" for k, v in defines.items()]
+    log = (root / "daemon.log").open("w")
+    # A session of its own: Icinga forks a main process and a check executor, and the
+    # teardown ends exactly that process group.
+    daemon = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and daemon.poll() is None:
+            if {p.stem for p in records.glob("*.json")} >= SCENARIOS:
+                break
+            time.sleep(0.2)
+        got = {p.stem: json.loads(p.read_text()) for p in records.glob("*.json")}
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(daemon.pid, sig)
+            try:
+                daemon.wait(timeout=5)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        with contextlib.suppress(ProcessLookupError):  # the forked children, if they linger
+            os.killpg(daemon.pid, signal.SIGKILL)
+        log.close()
+    missing = SCENARIOS - got.keys()
+    assert not missing, f"checks never ran: {missing}\n{(root / 'daemon.log').read_text()}"
+    return got
+
+
+def args_of(record: dict[str, Any]) -> list[str]:
+    return record["argv"][1:]
+
+
+def test_icinga_runs_the_plugin_from_the_hosts_plugin_dir(ran):
+    assert Path(ran["11"]["argv"][0]).name == "check_dnsbl"
+    assert Path(ran["14"]["argv"][0]).name == "check_bounce_rate"
+    assert Path(ran["15"]["argv"][0]).parent.name == "bin"
+
+
+def test_dnsbl_checks_the_hosts_address_repeats_zones_and_spells_verbosity_as_vv(ran):
+    assert args_of(ran["11"]) == [
+        "-H",
+        "192.0.2.7",
+        "-t",
+        "11",
+        "-vv",
+        "-z",
+        "a.example",
+        "-z",
+        "b.example",
+    ]
+
+
+def test_dnsbl_address_set_to_an_empty_array_checks_only_the_domain(ran):
+    assert args_of(ran["12"]) == ["-d", "example.com", "-t", "12"]
+
+
+def test_dnsbl_follows_check_ipv6_to_the_hosts_ipv6_address(ran):
+    assert args_of(ran["13"]) == ["-H", "2001:db8::7", "-t", "13"]
+
+
+def test_bounce_rate_security_choice_becomes_exactly_one_flag(ran):
+    assert args_of(ran["14"]) == [
+        "--imap-host",
+        "imap.example.com",
+        "--imap-starttls",
+        "--verify",
+        "-t",
+        "14",
+    ]
+
+
+def test_unset_variables_add_no_arguments(ran):
+    assert args_of(ran["15"]) == ["-t", "15"]
+
+
+def test_secrets_reach_the_plugins_environment_and_never_its_argv(ran):
+    assert ran["11"]["env"]["MAILREP_DQS_KEY"] == "dqs-secret"
+    assert ran["14"]["env"]["MAILREP_IMAP_PASSWORD"] == "imap-secret"
+    every_argv = " ".join(" ".join(r["argv"]) for r in ran.values())
+    assert "dqs-secret" not in every_argv
+    assert "imap-secret" not in every_argv
+
+
+def test_an_unset_secret_arrives_empty_and_the_plugins_read_that_as_no_password(ran, monkeypatch):
+    env = ran["15"]["env"]
+    assert env == {"MAILREP_DQS_KEY": "", "MAILREP_IMAP_PASSWORD": "", "MAILREP_SMTP_PASSWORD": ""}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert load_password(None, None, IMAP_PASSWORD_ENV) is None
+    assert load_password(None, None, SMTP_PASSWORD_ENV) is None
