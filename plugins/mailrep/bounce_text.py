@@ -38,6 +38,15 @@ def find_status(text: str) -> str | None:
     return None
 
 
+def find_last_status(text: str) -> str | None:
+    found = None
+    for m in _STATUS.finditer(text):
+        klass, subj, det = m.groups()
+        if int(subj) <= 7:
+            found = f"{klass}.{subj}.{det}"
+    return found
+
+
 def find_replycode(text: str) -> str | None:
     m = _REPLY.search(text)
     return m.group(1) if m else None

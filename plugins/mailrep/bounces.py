@@ -18,7 +18,13 @@ from .bounce_json import ses_blocks
 from .bounce_mime import Parts, collect, content_type, parse
 from .bounce_model import Analysis, Citation, FailedRecipient
 from .bounce_reason import cause_of, classify, is_hard, pseudo_status
-from .bounce_text import find_remote_host, find_replycode, find_status, recipients
+from .bounce_text import (
+    find_last_status,
+    find_remote_host,
+    find_replycode,
+    find_status,
+    recipients,
+)
 
 __all__ = ["Analysis", "Citation", "FailedRecipient", "analyse", "deduplicate"]
 
@@ -76,6 +82,10 @@ def _original_message_id(parts: Parts) -> str | None:
 _CONTINUATION = re.compile(r"(?:^|\s)[245]\d\d[- ](?:[245]\.\d{1,3}\.\d{1,3}\s)?")
 
 
+_TEMPORARY = re.compile(r"will be retried|temporary failure|temporarily deferred|"
+                        r"will (?:continue|keep) (?:trying|to try)")
+
+
 def _unfold_reply(diag: str) -> str:
     """A multi-line SMTP reply as one sentence: "550-5.7.1 a\n550 5.7.1 b" -> "... a b"."""
     matches = list(_CONTINUATION.finditer(diag))
@@ -98,13 +108,20 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
         diag = re.sub(r"\s+", " ", context).strip()[:2000]
     if status and not re.fullmatch(r"[245]\.\d{1,3}\.\d{1,3}", status):
         status = find_status(status)
-    if not status or (status.endswith(".0.0") and find_status(diag) not in (None, status)):
-        status = find_status(diag) or status
+    # The remote server's own code (in the diagnostic) is more specific than the summary the
+    # reporting MTA put in Status:, which is often 5.0.0 or a generic 4.4.7/5.1.1.
+    remote_status = find_last_status(diag)
+    if remote_status and remote_status != status and (
+        not status
+        or (not remote_status.endswith(".0.0")
+            and (status[0] == remote_status[0] or status.endswith(".0.0")))
+    ):
+        status = remote_status
     if not code:
         code = find_replycode(diag)
     reason = classify(status, _unfold_reply(diag), action, raw_diag[:4000] + "\n" + context[:4000])
     temporary = bool((status and status.startswith("4")) or (code and code.startswith("4"))
-                     or (action or "").lower() == "delayed")
+                     or (action or "").lower() == "delayed" or _TEMPORARY.search(diag.lower()))
     if not status and reason not in ("delivered",):
         status = pseudo_status(reason, temporary)
     citation = cite(diag)
