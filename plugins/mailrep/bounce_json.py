@@ -12,6 +12,16 @@ import re
 
 def ses_blocks(text: str) -> tuple[str, list[dict[str, str]], str | None] | None:
     """(kind, per-recipient field blocks, original Message-ID) or None if not SES JSON."""
+    if '\\"notificationType\\"' in text:
+        # an SNS envelope: the SES notification is a JSON string in its "Message" field
+        outer = text.find("{")
+        try:
+            body = re.sub(r"!?\r?\n ?", "", text[outer : outer + 400_000])
+            envelope, _ = json.JSONDecoder().raw_decode(body)
+        except ValueError:
+            return None
+        inner = envelope.get("Message") if isinstance(envelope, dict) else None
+        return ses_blocks(inner) if isinstance(inner, str) and "\\" not in inner[:20] else None
     start = text.find('{"notificationType"')
     if start < 0:
         start = text.find('{"eventType"')

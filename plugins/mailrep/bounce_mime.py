@@ -33,6 +33,7 @@ _ORIGINAL_MARKERS = (
     r"|--- Below this line"
     r"|-+ ?This is a copy of (?:the|your) message"
     r"|Original message follows"
+    r"|Original message:[ \t]*$"
     r"|Message headers follow"
     r"|-+ ?Unsent message follows"
     r"|-+ ?Returned message"

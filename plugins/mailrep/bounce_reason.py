@@ -22,7 +22,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("authfailure", r"unauthenticated email|authentication information|"
      r"fails? to pass authentication"),
     ("speeding", r"receiving mail at a rate|receivingrate"),
-    ("notaccept", r"no smtp service|null mx"),
+    ("notaccept", r"no smtp service|null mx|not accepting (?:network )?messages"),
     ("syntaxerror", r"malformed address"),
     ("policyviolation", r"protocol violation"),
     ("blocked", r"invalid ip for sending|my name was rejected|helo .{0,40}rejected"),

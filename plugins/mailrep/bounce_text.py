@@ -13,10 +13,10 @@ import re
 ADDR = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 _RCPT_LINE = re.compile(
     r"^[ \t]*(?:>>> ?|<<< ?)?"
-    r"(?:(?:original[- ]|final[- ])?recipient(?: address)?:?[ \t]*|to:[ \t]*|"
+    r"(?:(?:original[- ]|final[- ])?recipient(?: address)?:?[ \t]*|"
     r"rcpt to:?[ \t]*|\d+\.[ \t]+|[*-][ \t]+|[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?)?"
     r"(?:rfc822;[ \t]*)?[\"']?<?(" + ADDR + r")>?[\"']?"
-    r"[ \t]*(?::|\.\.\.|\(|-|$|<)",
+    r"[ \t]*(?::|\.\.\.|\(|-|$|<|[ \t])",
     re.IGNORECASE | re.MULTILINE,
 )
 _ANY_ADDR = re.compile(r"<(" + ADDR + r")>|\b(?<![=/])(" + ADDR + r")\b")

@@ -35,14 +35,15 @@ _BOUNCE_SUBJECT = re.compile(
     r"not delivered|returned to sender|failed|error|message you sent|bounce|warning:",
     re.I,
 )
-_BOUNCE_FROM = re.compile(r"mailer-daemon|postmaster|mail ?delivery|mailerdaemon|"
+_BOUNCE_FROM = re.compile(r"mailer-daemon|post_?master|mail ?delivery|mailerdaemon|"
                           r"bounce|daemon|mdaemon|mail administrator|system administrator",
                           re.I)
 _BOUNCE_TEXT = re.compile(
     r"could not be delivered|permanent(?:ly)? (?:error|fatal|failure)|delivery (?:to the "
     r"following|has failed|failed|problem)|undeliver|not (?:be )?delivered|"
     r"following (?:address(?:es)?|recipients?) (?:failed|had permanent)|"
-    r"unable to deliver|returned to you|said:|smtp error|user unknown|failed recipient",
+    r"unable to deliver|returned to you|said:|smtp error|user unknown|failed recipient|"
+    r"invalid user|no such user|requested action not taken",
 )  # matched on lower-cased text
 _DELAY_TEXT = re.compile(r"(?:has been|was) delayed|delivery (?:status notification )?"
                          r"\(delay\)|will (?:continue|keep) (?:trying|to try)|"
@@ -180,7 +181,7 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
     text = "\n".join(parts.texts)
     mid = _original_message_id(parts)
 
-    ses = ses_blocks(text) if '"notificationType"' in text or '"eventType"' in text else None
+    ses = ses_blocks(text) if "notificationType" in text or '"eventType"' in text else None
     if ses is not None:
         kind, blocks, ses_mid = ses
         if kind == "feedback":
