@@ -137,22 +137,22 @@ def test_the_commands_alone_validate_with_itl_and_plugins(icinga2, tmp_path):
     assert result.code == 0, result.output
 
 
-def test_the_plugin_dir_defaults_to_where_pip_installs_scripts(icinga2, tmp_path):
+def test_the_plugin_dir_defaults_to_the_readmes_virtualenv(icinga2, tmp_path):
     result = validate(icinga2, tmp_path, COMMANDS)
-    assert result.named("CheckCommand", "dnsbl")["vars"]["mailrep_plugin_dir"] == "/usr/local/bin"
+    assert result.named("CheckCommand", "dnsbl")["vars"]["mailrep_plugin_dir"] == "/opt/mailrep/bin"
 
 
 def test_a_plugin_dir_constant_defined_first_wins_so_the_file_can_be_synced(icinga2, tmp_path):
     """A node's constants.conf (loaded before zones.d) or -D sets MailrepPluginDir."""
     constants = tmp_path / "constants.conf"
-    constants.write_text('const MailrepPluginDir = "/opt/mailrep/bin"\n')
+    constants.write_text('const MailrepPluginDir = "/usr/local/bin"\n')
     results = [
         validate(icinga2, tmp_path / "file", constants, COMMANDS),
         validate(icinga2, tmp_path / "define", COMMANDS, defines=("MailrepPluginDir=/opt/x",)),
     ]
     assert [r.code for r in results] == [0, 0], [r.output for r in results]
     dirs = [r.named("CheckCommand", "bounce_rate")["vars"]["mailrep_plugin_dir"] for r in results]
-    assert dirs == ["/opt/mailrep/bin", "/opt/x"]
+    assert dirs == ["/usr/local/bin", "/opt/x"]
 
 
 def test_the_commands_need_the_itl_plugin_templates(icinga2, tmp_path):
