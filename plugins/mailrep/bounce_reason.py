@@ -77,7 +77,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"mailbox is unavailable|recipient not found|unknown account|user is unknown|"
      r"rejected: user|is not a valid mailbox|invalid mailbox|invalid (?:final delivery )?userid|"
     r"doesn.t have an? .{0,40}account|no account|unknown local[- ]part|address unknown"),
-    ("expired", r"did not accept our requests to connect"),
+    ("expired", r"did not accept our requests to connect|failed \d+ attempts|"
+     r"delivery attempts? (?:failed|exceeded)"),
     ("networkerror", r"malformed or unexpected name server reply|name server failure|"
      r"socket error"),
     ("norelaying", r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|"

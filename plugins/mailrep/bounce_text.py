@@ -57,8 +57,12 @@ def find_remote_host(text: str) -> str | None:
     return m.group(1).lower().rstrip(".") if m else None
 
 
-def recipients(text: str, skip: set[str]) -> list[tuple[str, str]]:
-    """(address, diagnostic) pairs in order, one per distinct address."""
+def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str, str]]:
+    """(address, diagnostic) pairs in order, one per distinct address.
+
+    Without a recipient line, the first address is taken only when SMTP words back it up,
+    or when the caller is ``sure`` the message is a bounce (sender, subject and wording).
+    """
     hits: list[tuple[str, int, int]] = []
     seen: set[str] = set()
     for m in _RCPT_LINE.finditer(text):
@@ -68,7 +72,7 @@ def recipients(text: str, skip: set[str]) -> list[tuple[str, str]]:
         hits.append((addr, m.start(), m.end()))
         if len(hits) > MAX_RECIPIENTS * 4:
             break
-    if not hits and (find_status(text) or find_replycode(text)):
+    if not hits and (sure or find_status(text) or find_replycode(text)):
         # no recipient line: take the first address, but only where SMTP words back it up
         for m in _ANY_ADDR.finditer(text):
             addr = (m.group(1) or m.group(2)).strip(".").lower()

@@ -233,7 +233,7 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
     looks_bounce = signs >= 2
     if looks_bounce:
         skip = {_addr(sender)}
-        found = recipients(text, skip)
+        found = recipients(text, skip, sure=signs >= 3)
         if not found:
             for h in parts.original_headers:
                 to = _addr(_header(h, "To"))
