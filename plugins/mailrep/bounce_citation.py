@@ -27,12 +27,16 @@ _URL_ZONES = [
     (re.compile(r"spamcop\.net/(?:bl\.shtml|w3m)\??([0-9.]+)?", re.I), "bl.spamcop.net"),
     (re.compile(r"barracudacentral\.org|barracuda reputation", re.I), "b.barracudacentral.org"),
     (re.compile(r"psbl\.(?:surriel\.com|org)", re.I), "psbl.surriel.com"),
-    (re.compile(r"uceprotect\.net", re.I), "dnsbl-1.uceprotect.net"),
+    (re.compile(r"(?:dnsbl-([123])\.)?uceprotect\.net(?:.{0,60}?level ?([123]))?", re.I),
+     "uceprotect"),
     (re.compile(r"mailspike\.(?:net|org)", re.I), "bl.mailspike.net"),
     (re.compile(r"\bS3150\b|5\.7\.6(?:0[6-9]|[1-3]\d|4[0-9])\b|banned sending ip", re.I),
      "microsoft"),
     (re.compile(r"\bTSS0[49]\b", re.I), "yahoo"),
 ]
+# Provider-internal block lists named by their rejection codes (Microsoft S3150 / 5.7.6xx
+# "banned sending IP", Yahoo TSS04/TSS09): no DNS zone exists to verify them against.
+PROVIDER_LISTS = frozenset({"microsoft", "yahoo"})
 _NOT_ZONES = ("example.com", "example.org")
 _IP_CONTEXT = re.compile(
     r"(?:client(?: host)?|from|sender ip(?: is)?|your ip(?: address)?(?: is)?|ip(?: address)?"
@@ -91,6 +95,9 @@ def cite(text: str) -> Citation | None:
     for rx, zone in _URL_ZONES:
         m = rx.search(text)
         if m:
+            if zone == "uceprotect":
+                level = m.group(1) or m.group(2) or "1"
+                return Citation(f"dnsbl-{level}.uceprotect.net", find_ip(text))
             url_ip = _valid_ip(m.group(1)) if m.groups() and m.group(1) else None
             return Citation(zone, url_ip or find_ip(text))
     return None

@@ -238,3 +238,26 @@ def test_arf_report_lists_every_original_recipient():
            b"message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n"
            b"Original-Rcpt-To: a@isp.example\r\nOriginal-Rcpt-To: b@isp.example\r\n\r\n--B--\r\n")
     assert [r.recipient for r in analyse(raw).recipients] == ["a@isp.example", "b@isp.example"]
+
+
+def test_uceprotect_level_is_kept():
+    c = cite("550 IP 198.51.100.8 listed, see http://www.uceprotect.net/en/rblcheck.php "
+             "level 2")
+    assert c is not None and (c.zone, c.ip) == ("dnsbl-2.uceprotect.net", "198.51.100.8")
+
+
+def test_yahoo_tss_deferral_cites_the_provider_list():
+    c = cite("421 4.7.0 [TSS04] Messages from 198.51.100.9 temporarily deferred")
+    assert c is not None and (c.zone, c.ip) == ("yahoo", "198.51.100.9")
+
+
+def test_barracuda_reference_cites_its_zone():
+    c = cite("554 Service unavailable; Client host [198.51.100.10] blocked, see "
+             "http://www.barracudacentral.org/rbl/removal-request")
+    assert c is not None and (c.zone, c.ip) == ("b.barracudacentral.org", "198.51.100.10")
+
+
+def test_ip_from_the_returned_original_is_not_cited():
+    raw = dsn(status="5.7.1", diag="554 5.7.1 Service unavailable; blocked using zen.spamhaus.org")
+    c = analyse(raw).recipients[0].citation
+    assert c is not None and (c.zone, c.ip) == ("zen.spamhaus.org", None)
