@@ -85,6 +85,7 @@ class BounceResource(nagiosplugin.Resource):
     def _verify(self) -> None:
         from . import zones as zonecat
         from .addresses import is_global, parse_ip
+        from .bounce_citation import PROVIDER_LISTS
         from .dnsbl import Item, LookupSettings, Status, lookup
         from .resolver import system_nameservers
 
@@ -104,6 +105,9 @@ class BounceResource(nagiosplugin.Resource):
             fetch_txt=False,
         )
         for zone_name, ip in pairs:
+            if zone_name in PROVIDER_LISTS:
+                self.verification[(zone_name, ip)] = "skipped: provider block, no DNS list"
+                continue
             addr = parse_ip(ip)
             if not self.args.allow_nonglobal and not is_global(addr):
                 self.verification[(zone_name, ip)] = "skipped: not a global address"

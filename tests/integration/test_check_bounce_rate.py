@@ -264,6 +264,29 @@ def test_verified_delisted_citation_no_longer_counts_as_blocked(tmp_path, rbldns
     assert (r.perfdata["bounces"], r.perfdata["blocked"], r.perfdata["resolved"]) == ("1", "0", "1")
 
 
+def test_verify_skips_provider_blocks_that_have_no_dns_list(tmp_path, rbldnsd):
+    server = rbldnsd([RbldnsdZone("psbl.surriel.com", "ip4set", [":127.0.0.2:", "127.0.0.2"])])
+    raw = mk.dsn(
+        "bob@outlook.example",
+        "5.7.1",
+        f"550 5.7.1 Unfortunately, messages from [{RELAY}] weren't sent. Please contact your "
+        "Internet service provider since part of their network is on our block list (S3150).",
+    )
+    r = bounce_rate(
+        "--dir",
+        str(write_dir(tmp_path / "b", [raw])),
+        "--verify",
+        "-n",
+        server.nameserver,
+        "--allow-nonglobal",
+        "--format",
+        "json",
+    )
+    [citation] = r.json["citations"]
+    assert citation["zone"] == "microsoft" and citation["now"].startswith("skipped")
+    assert r.code == 1
+
+
 def test_without_verify_an_old_blocklist_bounce_stays_a_warning(tmp_path):
     r = bounce_rate("--dir", str(write_dir(tmp_path / "b", [mk.blocklisted(ip=RELAY)])))
     assert r.code == 1
