@@ -9,6 +9,7 @@ without systemd, with a private cache directory; nothing under /etc or /var is t
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import shutil
@@ -425,3 +426,10 @@ def test_an_unset_secret_arrives_empty_and_the_plugins_read_that_as_no_password(
         monkeypatch.setenv(name, value)
     assert load_password(None, None, IMAP_PASSWORD_ENV) is None
     assert load_password(None, None, SMTP_PASSWORD_ENV) is None
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_every_command_line_icinga_builds_is_accepted_by_the_plugins_parser(ran, scenario):
+    argv = ran[scenario]["argv"]
+    module = importlib.import_module(Path(argv[0]).name)
+    module.build_parser().parse_args(argv[1:])  # a usage error raises

@@ -8,10 +8,16 @@ configuration's generic-service and linux-server templates the examples use).
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import os
 import re
+import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,3 +188,147 @@ def test_no_example_puts_a_password_on_the_command_line():
         "--password-file",
     ]
     assert "--dqs-key" not in text
+
+
+# --- the command lines Nagios really runs ---------------------------------------------------
+
+#: A stand-in for the three plugins: records its argv, one word a line, under the service's
+#: name (Nagios exports it as NAGIOS_SERVICEDESC with enable_environment_macros=1) and
+#: reports OK. A shell script: the nagios user may not reach the test's own Python.
+RECORDER = """#!/bin/sh
+printf '%s\\n' "$0" "$@" > "{records}/$NAGIOS_SERVICEDESC.args"
+echo "RECORDED OK"
+"""
+
+#: Seconds are the unit (interval_length=1), so the examples' intervals are short; the
+#: daemon's files all live in the work directory.
+RUNTIME_SETTINGS = """
+interval_length=1
+max_service_check_spread=1
+service_inter_check_delay_method=n
+execute_host_checks=0
+enable_notifications=0
+enable_environment_macros=1
+retain_state_information=0
+check_external_commands=0
+use_syslog=0
+nagios_user=nagios
+nagios_group=nagios
+log_file={d}/nagios.log
+status_file={d}/status.dat
+lock_file={d}/nagios.lock
+temp_file={d}/nagios.tmp
+temp_path={d}
+check_result_path={d}/spool
+state_retention_file={d}/retention.dat
+query_socket={d}/nagios.qh
+"""
+
+ALL_WEEK = "\n".join(
+    f"    {day}  00:00-24:00"
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+)
+
+
+def example_services() -> dict[str, str]:
+    """service_description -> check_command of the registered example services."""
+    found = {}
+    for block in re.findall(r"define\s+service\s*\{(.*?)\}", SERVICES.read_text(), re.S):
+        fields = dict(re.findall(r"^\s*(\w+)\s+(.*?)\s*$", block, re.M))
+        if fields.get("register") != "0":
+            found[fields["service_description"]] = fields["check_command"]
+    return found
+
+
+def _our_workers(qh: Path) -> list[int]:
+    """Nagios' worker processes of this run: their argv names this run's query socket."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if str(qh).encode() in (proc / "cmdline").read_bytes():
+                    pids.append(int(proc.name))
+    return pids
+
+
+@pytest.fixture(scope="module")
+def nagios_ran(nagios4) -> Iterator[dict[str, list[str]]]:
+    """Run the real Nagios on the examples until every example service has run once."""
+    root = Path(tempfile.mkdtemp(prefix="mailrep-nagios-run-"))
+    try:
+        records, bin_dir = root / "records", root / "bin"
+        for d in (records, bin_dir, root / "spool"):
+            d.mkdir()
+        recorder = bin_dir / "recorder"
+        recorder.write_text(RECORDER.format(records=records))
+        recorder.chmod(0o755)
+        for plugin in ("check_dnsbl", "check_relay_chain", "check_bounce_rate"):
+            (bin_dir / plugin).symlink_to(recorder)
+        site = SITE_OBJECTS.replace("    monday           00:00-24:00", ALL_WEEK)
+        (root / "site.cfg").write_text(site)
+        (root / "resource.cfg").write_text(f"$USER1$={bin_dir}\n")
+        lines = [f"cfg_file={f}" for f in (root / "site.cfg", COMMANDS, HOSTS, SERVICES)]
+        lines += [f"resource_file={root / 'resource.cfg'}", "illegal_macro_output_chars=`~$&|'\"<>"]
+        (root / "nagios.cfg").write_text("\n".join(lines) + RUNTIME_SETTINGS.format(d=root))
+        for path in (root, *root.rglob("*")):
+            os.lchown(path, shutil._get_uid("nagios"), shutil._get_gid("nagios"))
+        wanted = set(example_services())
+        log = (root / "daemon.log").open("w")
+        daemon = subprocess.Popen(
+            [nagios4, str(root / "nagios.cfg")], stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and daemon.poll() is None:
+                if {p.stem for p in records.glob("*.args")} >= wanted:
+                    break
+                time.sleep(0.2)
+            got = {p.stem: p.read_text().splitlines() for p in records.glob("*.args")}
+        finally:
+            daemon.terminate()  # Nagios stops its workers on SIGTERM
+            try:
+                daemon.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+            for pid in _our_workers(root / "nagios.qh"):  # should SIGTERM not have reached them
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            log.close()
+        missing = wanted - got.keys()
+        assert not missing, f"never ran: {missing}\n{(root / 'nagios.log').read_text()}"
+        yield got
+    finally:
+        shutil.rmtree(root)
+
+
+def test_nagios_runs_each_example_service_through_user1(nagios_ran):
+    assert {Path(argv[0]).parent.name for argv in nagios_ran.values()} == {"bin"}
+    assert {Path(argv[0]).name for argv in nagios_ran.values()} == {
+        "check_dnsbl",
+        "check_relay_chain",
+        "check_bounce_rate",
+    }
+
+
+def test_check_dnsbl_puts_the_hosts_address_first(nagios_ran):
+    assert nagios_ran["DNSBL own address"][1:] == ["-H", "198.51.100.25", "-n", "127.0.0.1"]
+
+
+def test_check_dnsbl_address_and_domain_take_their_target_as_the_first_argument(nagios_ran):
+    assert nagios_ran["DNSBL provider relay"][1:4] == ["-H", "203.0.113.7", "-n"]
+    assert nagios_ran["DNSBL sending domain"][1:] == ["-d", "example.com", "-n", "127.0.0.1"]
+
+
+def test_the_last_argument_reaches_the_plugin_word_for_word(nagios_ran):
+    for name, check_command in example_services().items():
+        assert nagios_ran[name][-len(shlex.split(check_command.split("!")[-1])) :] == shlex.split(
+            check_command.split("!")[-1]
+        ), name
+
+
+@pytest.mark.parametrize("service", sorted(example_services()))
+def test_every_example_command_line_is_accepted_by_the_plugins_parser(nagios_ran, service):
+    argv = nagios_ran[service]
+    module = importlib.import_module(Path(argv[0]).name)
+    module.build_parser().parse_args(argv[1:])  # a usage error raises
