@@ -3,7 +3,9 @@
 ``nagios4 -v`` runs the pre-flight check a reload would: every object resolved, every
 service's command defined. The main file names our files with ``cfg_file=`` lines, plus the
 few objects every Nagios configuration has (a timeperiod, a contact, and the sample
-configuration's generic-service and linux-server templates the examples use).
+configuration's generic-service and linux-server templates the examples use). Then the
+real daemon runs the example services against a stand-in that records its argv: what
+Nagios really passes, and that the plugins' own parsers accept it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import pwd
 import re
 import shlex
 import shutil
@@ -270,8 +273,9 @@ def nagios_ran(nagios4) -> Iterator[dict[str, list[str]]]:
         lines = [f"cfg_file={f}" for f in (root / "site.cfg", COMMANDS, HOSTS, SERVICES)]
         lines += [f"resource_file={root / 'resource.cfg'}", "illegal_macro_output_chars=`~$&|'\"<>"]
         (root / "nagios.cfg").write_text("\n".join(lines) + RUNTIME_SETTINGS.format(d=root))
+        nagios = pwd.getpwnam("nagios")
         for path in (root, *root.rglob("*")):
-            os.lchown(path, shutil._get_uid("nagios"), shutil._get_gid("nagios"))
+            os.lchown(path, nagios.pw_uid, nagios.pw_gid)
         wanted = set(example_services())
         log = (root / "daemon.log").open("w")
         daemon = subprocess.Popen(
