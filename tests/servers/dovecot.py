@@ -22,7 +22,6 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.process import stop_process
 from tests.servers.tls import TlsFiles, make_tls
 
 BINARY = "/usr/sbin/dovecot"
@@ -204,14 +204,8 @@ class Dovecot:
         return "\n".join(parts)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            # The whole process group at once: the master alone waits ~1 s for its children.
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        # The whole process group at once: the master alone waits ~1 s for its children.
+        stop_process(self.proc, timeout=10, group=True)
         if getattr(self, "_log", None) is not None:
             self._log.close()
         if self._own_workdir:

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.process import stop_process
+
 BINARY = "/usr/sbin/rbldnsd"
 PACKAGE = "rbldnsd"
 SERIAL_LABEL = "_harness-serial"
@@ -150,13 +152,7 @@ class Rbldnsd:
         self._wait_for_serial(START_TIMEOUT, only=zone_name)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if getattr(self, "_log", None) is not None:
             self._log.close()
         if self._own_workdir:

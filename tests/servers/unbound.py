@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.process import stop_process
+
 BINARY = "/usr/sbin/unbound"
 
 
@@ -100,12 +102,7 @@ class Unbound:
         pytest.fail("unbound did not answer within 10 s")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
 
 
 @pytest.fixture
