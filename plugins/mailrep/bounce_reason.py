@@ -188,6 +188,11 @@ _DATA_STAGE = re.compile(r"end of data|after data|data command|final data|in rep
 _CONN_STAGE = re.compile(r"after (?:initial connection|ehlo|helo)|in reply to (?:ehlo|helo)|"
                          r"greeting")
 _SENDER_STAGE = re.compile(r"after mail from|in reply to mail from|mail from command")
+# Words that place a refusal at RCPT TO: Postfix "(in reply to RCPT TO command)" and
+# "Recipient address rejected", Exim "after RCPT TO", GMX "after RCPT command", Yahoo's
+# "[RCPT_TO]" tag.
+_RCPT_STAGE = re.compile(r"after rcpt|in reply to rcpt|rcpt to command|rcpt command|"
+                         r"\[rcpt_to\]|recipient address rejected")
 _FIRST_ERROR = re.compile(r"^<<< ?[45]\d\d", re.M)
 _COMMANDS = re.compile(r"^>>> ?([A-Za-z]+)", re.M)
 
@@ -203,6 +208,8 @@ def smtp_stage(text: str) -> str | None:
             cmd = commands[-1].upper()
             return {"MAIL": "MAIL", "DATA": "DATA", ".": "DATA"}.get(cmd, cmd)
     low = text.lower()
+    if _RCPT_STAGE.search(low):
+        return "RCPT"
     if _CONN_STAGE.search(low):
         return "CONN"
     if _SENDER_STAGE.search(low):
@@ -212,13 +219,38 @@ def smtp_stage(text: str) -> str | None:
     return None
 
 
+def _filtered_not_unknown(status: str | None, stage: str | None, gateway: bool) -> bool:
+    """Is a "user unknown" reply really a filter's refusal (Sisimai's ``filtered``)?
+
+    A mailbox that does not exist is refused at RCPT TO with 5.1.1. The same words count as
+    a filter's verdict when they come after DATA, when the code is X.2.0/X.2.1 (RFC 3463:
+    mailbox exists but refuses this message, the code mobile carriers and spam filters use
+    for per-recipient rejection rules) or 5.7.x (policy), or when a content-filtering
+    gateway reports them without a recipient-class code: the gateway accepted the message
+    and only then learnt that the inside refused it.
+    """
+    code = status or ""
+    if code.endswith(".1.1") or stage == "RCPT":
+        return False
+    if stage == "DATA":
+        return True
+    detail = code.split(".", 1)[1] if "." in code else ""
+    if detail in ("2.0", "2.1") or code.startswith("5.7."):
+        return True
+    return gateway and (not code or detail in ("0.0",) or detail.startswith("0.9"))
+
+
 def classify(status: str | None, text: str, action: str | None = None,
-             context: str = "") -> str:
-    """The reason for one failed recipient, adjusted for the SMTP stage it failed at."""
+             context: str = "", gateway: bool = False) -> str:
+    """The reason for one failed recipient, adjusted for the SMTP stage it failed at.
+
+    ``gateway`` says the report comes from a content-filtering gateway (see
+    ``_filtered_not_unknown``).
+    """
     reason = _classify(status, text, action)
     stage = smtp_stage(text + "\n" + context)
     # With pipelining a RCPT refusal (5.1.1) can arrive after ">>> DATA": not a filter.
-    if stage == "DATA" and reason == "userunknown" and not (status or "").endswith(".1.1"):
+    if reason == "userunknown" and _filtered_not_unknown(status, stage, gateway):
         return "filtered"
     if stage == "CONN" and reason in ("rejected", "undefined", "policyviolation", "filtered",
                                       "securityerror", "systemerror"):

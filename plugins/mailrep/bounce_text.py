@@ -20,7 +20,9 @@ _RCPT_LINE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _ANY_ADDR = re.compile(r"<(" + ADDR + r")>|\b(?<![=/])(" + ADDR + r")\b")
-_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+# Not followed by "-<digit>": software versions such as "mta-5.5.0-3" in a Received line
+# look like status codes.
+_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]|-\d)")
 _REPLY = re.compile(r"(?:^|[\s(:<])([245][0-5]\d)(?:[ -]|$)", re.MULTILINE)
 _REMOTE = re.compile(
     r"(?:host|server|mx|from remote mail server|talking to)[ :]+\[?([a-z0-9.-]+\.[a-z]{2,})",

@@ -50,6 +50,12 @@ _DELAY_TEXT = re.compile(r"(?:has been|was) delayed|delivery (?:status notificat
                          r"not yet been delivered|still trying")  # on lower-cased text
 _AUTOREPLY_SUBJECT = re.compile(r"out of (?:the )?office|auto(?:matic)?[- ]?re(?:ply|sponse)|"
                                 r"vacation|abwesenheit|away from", re.I)
+# Content-filtering gateways that relay mail inwards after their own checks (McAfee Email
+# Gateway, SurfControl, MailFoundry, m-FILTER, MX Logic), named by the headers they stamp on
+# their own reports. Their "user unknown" comes after they accepted the message.
+_GATEWAY = re.compile(r"^x-nai-header:|^x-mailer:.*(?:surfcontrol|m-filter)|"
+                      r"^received:.*(?:\(mailfoundry\)|by m-filter|mxl_mta|mxlogic\.net)",
+                      re.I | re.M)
 _MESSAGE_ID = re.compile(r"^Message-ID:\s*(<[^>\s]+>)", re.I | re.M)
 _ADDR = re.compile(r"<?([^\s<>\"]+@[^\s<>\"]+?)>?$")
 
@@ -101,8 +107,15 @@ def _unfold_reply(diag: str) -> str:
     return "".join(out)
 
 
+def _from_gateway(msg: email.message.Message) -> bool:
+    """Did a content-filtering gateway write this report? Only its own headers count."""
+    head = "\n".join(f"{k}: {' '.join(str(v).split())}" for k, v in msg.items())
+    return bool(_GATEWAY.search(head))
+
+
 def _recipient(addr: str, action: str | None, status: str | None, code: str | None,
-               diag: str, remote: str | None, context: str = "") -> FailedRecipient:
+               diag: str, remote: str | None, context: str = "",
+               gateway: bool = False) -> FailedRecipient:
     raw_diag = diag
     diag = re.sub(r"\s+", " ", diag).strip()[:2000]
     if len(diag) <= len(addr) + 4 and context:
@@ -120,7 +133,8 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
         status = remote_status
     if not code:
         code = find_replycode(diag)
-    reason = classify(status, _unfold_reply(diag), action, raw_diag[:4000] + "\n" + context[:4000])
+    reason = classify(status, _unfold_reply(diag), action, raw_diag[:4000] + "\n" + context[:4000],
+                      gateway)
     temporary = bool((status and status.startswith("4")) or (code and code.startswith("4"))
                      or (action or "").lower() == "delayed" or _TEMPORARY.search(diag.lower()))
     if not status and reason not in ("delivered",):
@@ -141,7 +155,7 @@ def _delivered(r: FailedRecipient) -> FailedRecipient:
                                replycode=code, citation=None)
 
 
-def _from_dsn(parts: Parts, text: str) -> list[FailedRecipient]:
+def _from_dsn(parts: Parts, text: str, gateway: bool = False) -> list[FailedRecipient]:
     out = []
     chunks = dict(reversed(recipients(text, set()))) if text else {}
     fallback = text if len(text) < 4000 else ""
@@ -160,7 +174,7 @@ def _from_dsn(parts: Parts, text: str) -> list[FailedRecipient]:
                 remote = find_remote_host(diag)
             out.append(_recipient(rcpt, (block.get("action") or "").lower() or None,
                                   block.get("status", "").strip() or None, None, diag, remote,
-                                  context))
+                                  context, gateway))
     return out
 
 
@@ -206,7 +220,7 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
         return Analysis("feedback", fb, mid, subject)
 
     if parts.status_blocks:
-        rcpts = _from_dsn(parts, text)
+        rcpts = _from_dsn(parts, text, _from_gateway(msg))
         if rcpts:
             kind = _kind_from_actions(rcpts)
             failed = [r for r in rcpts if (r.action or "failed") not in
@@ -233,6 +247,7 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
     looks_bounce = signs >= 2
     if looks_bounce:
         skip = {_addr(sender)}
+        gateway = _from_gateway(msg)
         found = recipients(text, skip, sure=signs >= 3)
         if not found:
             for h in parts.original_headers:
@@ -249,7 +264,7 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
                 low.replace("not yet been delivered", ""))
             action = "delayed" if delayed else "failed"
             rcpts = [
-                _recipient(a, action, None, None, d, find_remote_host(d))
+                _recipient(a, action, None, None, d, find_remote_host(d), gateway=gateway)
                 for a, d in found
             ]
             return Analysis("delay" if delayed else "bounce", tuple(rcpts), mid, subject)

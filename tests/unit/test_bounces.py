@@ -261,3 +261,49 @@ def test_ip_from_the_returned_original_is_not_cited():
     raw = dsn(status="5.7.1", diag="554 5.7.1 Service unavailable; blocked using zen.spamhaus.org")
     c = analyse(raw).recipients[0].citation
     assert c is not None and (c.zone, c.ip) == ("zen.spamhaus.org", None)
+
+
+# --- "user unknown" that is really a filter's refusal (Sisimai's ``filtered``) ---
+
+def test_user_unknown_refused_at_rcpt_stays_userunknown_even_with_5_2_1():
+    assert classify("5.2.1", "550 5.2.1 <a@example.jp>... User Unknown (in reply to RCPT TO "
+                             "command)") == "userunknown"
+
+
+def test_user_unknown_with_mailbox_disabled_code_and_no_stage_is_filtered():
+    assert classify("5.2.1", "550 5.2.1 <a@example.jp>... User Unknown") == "filtered"
+
+
+def test_user_unknown_with_policy_code_is_filtered():
+    assert classify("5.7.1", "550 5.7.1 550 User Unknown: a@example.org") == "filtered"
+
+
+def test_user_unknown_after_end_of_data_is_filtered():
+    text = "550 <a@example.jp>: User unknown (in reply to end of DATA command)"
+    assert classify(None, text) == "filtered"
+
+
+def test_user_unknown_without_code_from_a_filtering_gateway_is_filtered():
+    assert classify(None, "550 Unknown user a@example.jp", gateway=True) == "filtered"
+
+
+def test_user_unknown_with_5_1_1_from_a_filtering_gateway_stays_userunknown():
+    assert classify("5.1.1", "550 5.1.1 <a@example.jp>... User unknown",
+                    gateway=True) == "userunknown"
+
+
+def test_report_stamped_by_a_filtering_appliance_counts_as_gateway():
+    raw = dsn(status="5.0.0", diag="550 a@example.jp... No such user").replace(
+        b"Auto-Submitted:", b"X-NAI-Header: Modified by McAfee Email Gateway\r\nAuto-Submitted:")
+    r = analyse(raw).recipients[0]
+    assert (r.reason, r.status) == ("filtered", "5.0.0")
+
+
+def test_same_report_without_gateway_stamp_is_userunknown():
+    r = analyse(dsn(status="5.0.0", diag="550 a@example.jp... No such user")).recipients[0]
+    assert r.reason == "userunknown"
+
+
+def test_software_version_in_a_received_line_is_not_a_status_code():
+    from mailrep.bounce_text import find_last_status
+    assert find_last_status("by mx.example.net (mta-5.5.0-3) with ESMTP") is None
