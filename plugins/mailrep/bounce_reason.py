@@ -12,7 +12,11 @@ import re
 
 # (reason, pattern); first match wins, so specific causes come before broad ones.
 _TEXT_RULES: list[tuple[str, str]] = [
-    ("spamdetected", r"rejected due to spam|spam classification|classified as spam"),
+    ("spamdetected", r"rejected due to spam|spam classification|classified as spam|"
+     # Orange/Wanadoo's published code for a message its filter judged to be spam
+     r"\bofr_506\b"),
+    # Gmail: "blocked because its content presents a potential security issue"
+    ("policyviolation", r"content presents a potential"),
     ("requireptr", r"mismatches client ip|unverifi?y?able sending ip"),
     ("toomanyconn", r"connection rate limit|too many (?:connections|sessions|concurrent)"),
     ("badreputation", r"unexpected volume or user complaints|user complaints"),
@@ -41,7 +45,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("securityerror", r"not authenticated|authentication (?:failed|required)|unauthenticated"),
     ("badreputation", r"reputation|bulk mail policy|poor (?:sender|ip)"),
     ("blocked", r"blocked using|blacklist|block ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|"
-     r"barracudacentral|uceprotect|psbl\.|mailspike|listed (?:at|in|on|by)|"
+     r"barracudacentral|uceprotect|psbl\.|mailspike|(?<!not )listed (?:at|in|on|by)|"
      r"\bs3150\b|5\.7\.6[0-4]\d|banned sending ip|\btss0[49]\b|access denied.*ip|"
      r"client host .*(?:rejected|blocked)|ip address .*(?:blocked|rejected|denied)|"
      r"connection refused|your ip|sender ip|has been blocked|dynamic ip|dial-?up|"
@@ -52,7 +56,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"bulk e?-?mail|content .* rejected|"
      r"message .* (?:looks|appears|seems) .*spam|spam ?assassin|scored as"),
     ("hasmoved", r"has moved|no longer at this address|address has changed"),
-    ("suspend", r"suspended|disabled|deactivated|inactive|not active|account .*(?:locked|"
+    ("suspend", r"suspended|disabled|mailbox (?:is )?frozen|deactivated|inactive|not active|"
+     r"account .*(?:locked|"
      r"expired|frozen|closed)|mailbox .*(?:locked|disabled|inactive)|is not available|"
      r"temporarily (?:disabled|unavailable)"),
     ("mailboxfull", r"mailbox (?:is )?full|over ?quota|quota exceeded|exceed(?:s|ed)? .*quota|"
@@ -219,7 +224,13 @@ def smtp_stage(text: str) -> str | None:
     return None
 
 
-def _filtered_not_unknown(status: str | None, stage: str | None, gateway: bool) -> bool:
+# Replies that state the address itself is invalid or has no account: a user-unknown
+# wherever in the dialogue they come (Yahoo and Orange refuse unknown users after DATA).
+_NAMED_INVALID = re.compile(r"invalid recipient|doesn.t have an? .{0,40}account")
+
+
+def _filtered_not_unknown(status: str | None, stage: str | None, gateway: bool,
+                          text: str = "") -> bool:
     """Is a "user unknown" reply really a filter's refusal (Sisimai's ``filtered``)?
 
     A mailbox that does not exist is refused at RCPT TO with 5.1.1. The same words count as
@@ -230,7 +241,7 @@ def _filtered_not_unknown(status: str | None, stage: str | None, gateway: bool) 
     and only then learnt that the inside refused it.
     """
     code = status or ""
-    if code.endswith(".1.1") or stage == "RCPT":
+    if code.endswith(".1.1") or stage == "RCPT" or _NAMED_INVALID.search(text.lower()):
         return False
     if stage == "DATA":
         return True
@@ -250,15 +261,15 @@ def classify(status: str | None, text: str, action: str | None = None,
     reason = _classify(status, text, action)
     stage = smtp_stage(text + "\n" + context)
     # With pipelining a RCPT refusal (5.1.1) can arrive after ">>> DATA": not a filter.
-    if reason == "userunknown" and _filtered_not_unknown(status, stage, gateway):
+    if reason == "userunknown" and _filtered_not_unknown(status, stage, gateway, text):
         return "filtered"
-    if stage == "CONN" and reason in ("rejected", "undefined", "policyviolation", "filtered",
-                                      "securityerror", "systemerror"):
+    if stage == "CONN" and reason in ("rejected", "undefined", "onhold", "policyviolation",
+                                      "filtered", "securityerror", "systemerror"):
         return "blocked"
     if reason == "hostunknown" and ((status or "").startswith("4") or
                                     re.search(r"try again|temporar", text, re.I)):
         return "networkerror"
-    if stage == "MAIL" and reason in ("userunknown", "hostunknown", "undefined"):
+    if stage == "MAIL" and reason in ("userunknown", "hostunknown", "undefined", "onhold"):
         return "rejected"
     return reason
 
@@ -282,7 +293,8 @@ def _classify(status: str | None, text: str, action: str | None = None) -> str:
     r = reason_from_text(text)
     if r:
         return r
-    return reason_from_status(status) or "undefined"
+    # Sisimai's "onhold": a bounce whose words and code are too thin to judge.
+    return reason_from_status(status) or "onhold"
 
 
 def pseudo_status(reason: str, temporary: bool) -> str:

@@ -307,3 +307,36 @@ def test_same_report_without_gateway_stamp_is_userunknown():
 def test_software_version_in_a_received_line_is_not_a_status_code():
     from mailrep.bounce_text import find_last_status
     assert find_last_status("by mx.example.net (mta-5.5.0-3) with ESMTP") is None
+
+
+def test_invalid_recipient_after_data_stays_userunknown():
+    text = ">>> DATA\n<<< 550 5.5.0 Invalid recipient. XYZ_416"
+    assert classify("5.5.0", text) == "userunknown"
+
+
+def test_reply_saying_the_user_has_no_account_stays_userunknown_after_data():
+    text = ">>> DATA\n<<< 554 delivery error: dd This user doesn't have a example.com account"
+    assert classify("5.0.0", text) == "userunknown"
+
+
+def test_not_listed_in_the_address_book_is_not_a_blocklist():
+    assert classify(None, "User not listed in public Name & Address Book") == "userunknown"
+
+
+def test_orange_spam_code_is_spamdetected():
+    assert classify("5.2.0", "550 5.2.0 Mail rejete. Mail rejected. ofr_506 [506]") == \
+        "spamdetected"
+
+
+def test_content_presenting_a_security_issue_is_policyviolation():
+    text = "552-5.7.0 This message was blocked because its content presents a potential"
+    assert classify("5.7.0", text) == "policyviolation"
+
+
+def test_frozen_mailbox_is_suspend():
+    assert classify("5.0.0", "550 Mailbox is frozen. See http://mail.example.net/err/3/") == \
+        "suspend"
+
+
+def test_bounce_with_no_usable_words_or_code_is_onhold():
+    assert classify(None, "This message could not be delivered.") == "onhold"
