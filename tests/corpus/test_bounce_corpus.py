@@ -1,8 +1,14 @@
 """The analyser against real bounces: Sisimai's published results for sisimai/set-of-emails.
 
-Floors: every labelled file detected, reason and status each agreeing on >= 95% of labelled
-recipients, nothing in not-bounces/ counted as a bounce. The confusion of disagreements is
-printed (run with ``-s``) so the next rule to write is visible.
+Issue 4 sets the target: every labelled file detected, reason and status each agreeing with
+Sisimai on >= 95% of labelled recipients, nothing in not-bounces/ counted as a bounce. The
+analyser does not reach that target yet, so the tests assert *regression floors* instead:
+the figures measured at the last commit, rounded down to the percent (``REASON_FLOOR``,
+``STATUS_FLOOR``) and the number of labelled files recognised (``RECOGNISED_FLOOR``). They
+are plain assertions, with no xfail or skip when CI=true: a change that makes agreement
+worse fails. Each test prints the measured figure next to the 95% target, and the confusion
+of disagreements (expected -> got) or the missed files (run with ``-s``), so the next rule
+to write is visible. Raise a floor whenever the measured figure rises past it.
 """
 
 import json
@@ -15,11 +21,11 @@ from mailrep.bounces import analyse
 
 REPO = Path(__file__).resolve().parents[2]
 SET = REPO / ".." / "shared" / "corpus" / "set-of-emails"
-FLOOR = 0.95
-# Measured at the last commit; the analyser is below the floor (see docs/benchmarks.rst).
-BELOW_FLOOR = pytest.mark.xfail(
-    strict=True, reason="measured below the 95% floor (reason 78.5%, status 88.7%)"
-)
+TARGET = 0.95  # issue 4's accuracy target for reason and status
+# Regression floors: measured at the last commit, rounded down (see docs/benchmarks.rst).
+REASON_FLOOR = 0.83
+STATUS_FLOOR = 0.90
+RECOGNISED_FLOOR = 409  # labelled files recognised as a report, of 412
 
 
 def need(path: Path) -> Path:
@@ -54,27 +60,26 @@ def _agreement(labelled, analyses, field):
             confusion[(want, got)] += 1
             examples[(want, got)].append(row["file"])
     rate = agree / len(labelled)
-    print(f"\n{field}: {agree}/{len(labelled)} = {rate:.3f}")
+    print(f"\n{field}: {agree}/{len(labelled)} = {rate:.3f} (target {TARGET:.2f})")
     for (want, got), n in confusion.most_common():
         print(f"  {want} -> {got}: {n}  e.g. {', '.join(examples[(want, got)][:3])}")
     return rate
 
 
-@pytest.mark.xfail(strict=True, reason="3 of 412 labelled files not recognised yet")
-def test_every_labelled_file_is_recognised_as_a_report(analyses):
+def test_labelled_files_recognised_as_reports_do_not_fall_below_the_floor(analyses):
     missed = sorted(f for f, a in analyses.items() if a.kind == "not-bounce")
-    print(f"\nnot recognised: {len(missed)} of {len(analyses)}: {missed[:20]}")
-    assert missed == []
+    recognised = len(analyses) - len(missed)
+    print(f"\nrecognised: {recognised} of {len(analyses)} (target: all; floor "
+          f"{RECOGNISED_FLOOR}); missed: {missed[:20]}")
+    assert recognised >= RECOGNISED_FLOOR
 
 
-@BELOW_FLOOR
-def test_reason_agrees_with_sisimai_on_95_percent(labelled, analyses):
-    assert _agreement(labelled, analyses, "reason") >= FLOOR
+def test_reason_agreement_with_sisimai_does_not_fall_below_the_floor(labelled, analyses):
+    assert _agreement(labelled, analyses, "reason") >= REASON_FLOOR
 
 
-@BELOW_FLOOR
-def test_status_agrees_with_sisimai_on_95_percent(labelled, analyses):
-    assert _agreement(labelled, analyses, "status") >= FLOOR
+def test_status_agreement_with_sisimai_does_not_fall_below_the_floor(labelled, analyses):
+    assert _agreement(labelled, analyses, "status") >= STATUS_FLOOR
 
 
 def test_nothing_in_not_bounces_counts_as_a_bounce():
