@@ -17,7 +17,12 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"\bofr_506\b"),
     # Gmail: "blocked because its content presents a potential security issue"
     ("policyviolation", r"content presents a potential"),
-    ("requireptr", r"mismatches client ip|unverifi?y?able sending ip"),
+    ("requireptr", r"mismatches client ip|unverifi?y?able sending ip|bad dns ptr|"
+     r"ptr resource record"),
+    # qmail-ldap: the MTA could not reach its own directory
+    ("systemerror", r"unable to contact ldap"),
+    # a 554 greeting: the server refuses this client before any command
+    ("blocked", r"esmtp not accepting connections"),
     ("toomanyconn", r"connection rate limit|too many (?:connections|sessions|concurrent)"),
     ("badreputation", r"unexpected volume or user complaints|user complaints"),
     ("mesgtoobig", r"(?:mail|message) size limit exceeded|line limit exceeded"),
@@ -67,6 +72,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"message size|too large|maximum .* size"),
     ("exceedlimit", r"exceeds? (?:the )?(?:local )?limit|recipient limit"),
     ("hostunknown", r"host (?:or domain )?(?:name )?(?:not found|unknown)|unknown host|"
+     r"(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,} does not exist|"
+     r"domain is not reachable|"
      r"domain (?:not found|does not exist|name not found)|no such domain|name or service|"
      r"nxdomain|unrouteable mail domain|unrouteable address|no mx|host not found|unknown domain|"
      r"domain .* (?:does not|doesn.t) exist|illegal host|unroutable domain|"

@@ -340,3 +340,26 @@ def test_frozen_mailbox_is_suspend():
 
 def test_bounce_with_no_usable_words_or_code_is_onhold():
     assert classify(None, "This message could not be delivered.") == "onhold"
+
+
+def test_bad_dns_ptr_record_is_requireptr_even_beside_no_smtp_service():
+    text = "554-No SMTP service 554-Bad DNS PTR resource record. 554 see the error page"
+    assert classify("4.0.0", text) == "requireptr"
+
+
+def test_ldap_server_unreachable_is_systemerror_not_expired():
+    text = ("<a@example.net>: Unable to contact LDAP server. (#4.4.3)I'm not going to try "
+            "again; this message has been in the queue too long.")
+    assert classify("4.4.3", text) == "systemerror"
+
+
+def test_greeting_refusing_connections_is_blocked():
+    assert classify(None, "554 mx.example.com ESMTP not accepting connections") == "blocked"
+
+
+def test_a_host_name_that_does_not_exist_is_hostunknown_not_userunknown():
+    assert classify(None, "553 mail.example.com does not exist") == "hostunknown"
+
+
+def test_an_address_that_does_not_exist_stays_userunknown():
+    assert classify(None, "550 <a@mail.example.com> does not exist") == "userunknown"
