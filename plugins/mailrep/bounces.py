@@ -89,7 +89,9 @@ def _original_message_id(parts: Parts) -> str | None:
 _CONTINUATION = re.compile(r"(?:^|\s)[245]\d\d[- ](?:[245]\.\d{1,3}\.\d{1,3}\s)?")
 
 
+# Exim's "retry timeout exceeded": the last attempts failed temporarily until it gave up.
 _TEMPORARY = re.compile(r"will be retried|temporary failure|temporarily deferred|"
+                        r"retry timeout exceeded|"
                         r"will (?:continue|keep) (?:trying|to try)")
 
 

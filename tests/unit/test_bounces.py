@@ -363,3 +363,13 @@ def test_a_host_name_that_does_not_exist_is_hostunknown_not_userunknown():
 
 def test_an_address_that_does_not_exist_stays_userunknown():
     assert classify(None, "550 <a@mail.example.com> does not exist") == "userunknown"
+
+
+def test_exim_retry_timeout_gives_a_temporary_pseudo_status():
+    raw = (b"From: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\n"
+           b"Subject: Mail delivery failed: returning message to sender\r\n\r\n"
+           b"A message that you sent could not be delivered to one or more of its\r\n"
+           b"recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
+           b"  bob@example.com\r\n    retry timeout exceeded\r\n")
+    r = analyse(raw).recipients[0]
+    assert (r.reason, r.status) == ("expired", "4.0.947")
