@@ -130,8 +130,8 @@ _FIELD = re.compile(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.M)
 _READ = frozenset({
     "content-type", "content-transfer-encoding", "content-disposition", "from", "subject",
     "auto-submitted", "x-autoreply", "x-autorespond", "precedence", "message-id", "to",
-    # the reporting system's own stamps: which gateway wrote the report
-    "x-mailer", "x-nai-header", "received",
+    # the reporting system's own stamp: which gateway wrote the report
+    "x-mailer", "x-nai-header",
 })
 
 

@@ -50,7 +50,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("securityerror", r"not authenticated|authentication (?:failed|required)|unauthenticated"),
     ("badreputation", r"reputation|bulk mail policy|poor (?:sender|ip)"),
     ("blocked", r"blocked using|blacklist|block ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|"
-     r"barracudacentral|uceprotect|psbl\.|mailspike|(?<!not )listed (?:at|in|on|by)|"
+     r"barracudacentral|uceprotect|psbl\.|mailspike|listed(?<!not listed) (?:at|in|on|by)|"
      r"\bs3150\b|5\.7\.6[0-4]\d|banned sending ip|\btss0[49]\b|access denied.*ip|"
      r"client host .*(?:rejected|blocked)|ip address .*(?:blocked|rejected|denied)|"
      r"connection refused|your ip|sender ip|has been blocked|dynamic ip|dial-?up|"
@@ -72,7 +72,6 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"message size|too large|maximum .* size"),
     ("exceedlimit", r"exceeds? (?:the )?(?:local )?limit|recipient limit"),
     ("hostunknown", r"host (?:or domain )?(?:name )?(?:not found|unknown)|unknown host|"
-     r"(?<![@\w.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,} does not exist|"
      r"domain is not reachable|"
      r"domain (?:not found|does not exist|name not found)|no such domain|name or service|"
      r"nxdomain|unrouteable mail domain|unrouteable address|no mx|host not found|unknown domain|"
@@ -132,9 +131,31 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("filtered", r"filter|refused|blocked by|not authorized"),
 ]
 
+class _HostDoesNotExist:
+    """"<host name> does not exist" (not "<address> does not exist"): a domain unknown.
+
+    A literal search then a look at the word before it: a regex starting with a character
+    class would be tried at every position of every diagnostic.
+    """
+
+    _HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
+
+    def search(self, text: str) -> bool:
+        i = text.find(" does not exist")
+        while i >= 0:
+            words = text[:i].rsplit(None, 1)
+            if words and "@" not in words[-1] and self._HOST.fullmatch(words[-1].strip("<>")):
+                return True
+            i = text.find(" does not exist", i + 1)
+        return False
+
+
 # Texts are lower-cased once and matched case-sensitively: several times faster than
 # IGNORECASE over thirty patterns per recipient.
-_COMPILED = [(name, re.compile(p.lower())) for name, p in _TEXT_RULES]
+_COMPILED: list = [(name, re.compile(p.lower())) for name, p in _TEXT_RULES]
+# before the first rule that knows "does not exist" as a user unknown
+_COMPILED.insert(next(i for i, (n, _) in enumerate(_COMPILED) if n == "hostunknown"),
+                 ("hostunknown", _HostDoesNotExist()))
 
 # RFC 3463 detail codes with a single meaning, independent of the text.
 _STATUS_REASON: dict[str, str] = {

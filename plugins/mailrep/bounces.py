@@ -53,9 +53,10 @@ _AUTOREPLY_SUBJECT = re.compile(r"out of (?:the )?office|auto(?:matic)?[- ]?re(?
 # Content-filtering gateways that relay mail inwards after their own checks (McAfee Email
 # Gateway, SurfControl, MailFoundry, m-FILTER, MX Logic), named by the headers they stamp on
 # their own reports. Their "user unknown" comes after they accepted the message.
-_GATEWAY = re.compile(r"^x-nai-header:|^x-mailer:.*(?:surfcontrol|m-filter)|"
-                      r"^received:.*(?:\(mailfoundry\)|by m-filter|mxl_mta|mxlogic\.net)",
-                      re.I | re.M)
+_GATEWAY = re.compile(rb"^(?:x-nai-header:|x-mailer:[^\n]*(?:surfcontrol|m-filter)|"
+                      rb"received:[^\n]*(?:\n[ \t][^\n]*)*?(?:\(mailfoundry\)|by m-filter|"
+                      rb"mxl_mta))", re.I | re.M)
+_GATEWAY_WORDS = (b"x-nai-header", b"surfcontrol", b"m-filter", b"mailfoundry", b"mxl_mta")
 _MESSAGE_ID = re.compile(r"^Message-ID:\s*(<[^>\s]+>)", re.I | re.M)
 _ADDR = re.compile(r"<?([^\s<>\"]+@[^\s<>\"]+?)>?$")
 
@@ -109,9 +110,14 @@ def _unfold_reply(diag: str) -> str:
     return "".join(out)
 
 
-def _from_gateway(msg: email.message.Message) -> bool:
-    """Did a content-filtering gateway write this report? Only its own headers count."""
-    head = "\n".join(f"{k}: {' '.join(str(v).split())}" for k, v in msg.items())
+def _from_gateway(raw: bytes) -> bool:
+    """Did a content-filtering gateway write this report? Only its own header block counts."""
+    end = raw.find(b"\n\n", 0, 64 * 1024)
+    end = raw.find(b"\r\n\r\n", 0, 64 * 1024) if end < 0 else end
+    head = raw[: end if end >= 0 else 64 * 1024].lower()
+    # literal checks first: the anchored pattern would be tried at every header position
+    if not any(w in head for w in _GATEWAY_WORDS):
+        return False
     return bool(_GATEWAY.search(head))
 
 
@@ -222,7 +228,7 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
         return Analysis("feedback", fb, mid, subject)
 
     if parts.status_blocks:
-        rcpts = _from_dsn(parts, text, _from_gateway(msg))
+        rcpts = _from_dsn(parts, text, _from_gateway(raw))
         if rcpts:
             kind = _kind_from_actions(rcpts)
             failed = [r for r in rcpts if (r.action or "failed") not in
@@ -249,7 +255,7 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
     looks_bounce = signs >= 2
     if looks_bounce:
         skip = {_addr(sender)}
-        gateway = _from_gateway(msg)
+        gateway = _from_gateway(raw)
         found = recipients(text, skip, sure=signs >= 3)
         if not found:
             for h in parts.original_headers:
