@@ -19,6 +19,7 @@ from .bounce_mime import Parts, collect, content_type, parse
 from .bounce_model import Analysis, Citation, FailedRecipient
 from .bounce_reason import cause_of, classify, is_hard, pseudo_status
 from .bounce_text import (
+    ADDR,
     find_last_status,
     find_remote_host,
     find_replycode,
@@ -47,7 +48,8 @@ _BOUNCE_TEXT = re.compile(
 )  # matched on lower-cased text
 _DELAY_TEXT = re.compile(r"(?:has been|was) delayed|delivery (?:status notification )?"
                          r"\(delay\)|will (?:continue|keep) (?:trying|to try)|"
-                         r"not yet been delivered|still trying")  # on lower-cased text
+                         r"not yet been delivered|still trying|will be retried for|"
+                         r"warning message only")  # on lower-cased text
 _AUTOREPLY_SUBJECT = re.compile(r"out of (?:the )?office|auto(?:matic)?[- ]?re(?:ply|sponse)|"
                                 r"vacation|abwesenheit|away from", re.I)
 # Content-filtering gateways that relay mail inwards after their own checks (McAfee Email
@@ -57,6 +59,7 @@ _GATEWAY = re.compile(rb"^(?:x-nai-header:|x-mailer:[^\n]*(?:surfcontrol|m-filte
                       rb"received:[^\n]*(?:\n[ \t][^\n]*)*?(?:\(mailfoundry\)|by m-filter|"
                       rb"mxl_mta))", re.I | re.M)
 _GATEWAY_WORDS = (b"x-nai-header", b"surfcontrol", b"m-filter", b"mailfoundry", b"mxl_mta")
+_ADDRESS_FIELD = re.compile(r"\baddress:\s*<(" + ADDR + r")>", re.I)
 _MESSAGE_ID = re.compile(r"^Message-ID:\s*(<[^>\s]+>)", re.I | re.M)
 _ADDR = re.compile(r"<?([^\s<>\"]+@[^\s<>\"]+?)>?$")
 
@@ -257,6 +260,11 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
         skip = {_addr(sender)}
         gateway = _from_gateway(raw)
         found = recipients(text, skip, sure=signs >= 3)
+        if not found:
+            # a status line naming the address: "[Status: Error, Address: <a@b>, ...]"
+            m = _ADDRESS_FIELD.search(text)
+            if m:
+                found = [(m.group(1), text[m.start():m.start() + 2000])]
         if not found:
             for h in parts.original_headers:
                 to = _addr(_header(h, "To"))

@@ -373,3 +373,15 @@ def test_exim_retry_timeout_gives_a_temporary_pseudo_status():
            b"  bob@example.com\r\n    retry timeout exceeded\r\n")
     r = analyse(raw).recipients[0]
     assert (r.reason, r.status) == ("expired", "4.0.947")
+
+
+def test_warning_with_a_status_line_address_is_a_delay_for_that_address():
+    raw = (b"From: mailer-daemon@mail.example.com\r\n"
+           b"Subject: Mail Delivery Status Notification (Delay)\r\n\r\n"
+           b"THIS IS A WARNING MESSAGE ONLY.\r\n\r\n"
+           b"----- The following addresses had fatal errors -----\r\n"
+           b"[Status: Error, Address: <bob@example.jp>, ResponseCode 421, , Host not "
+           b"reachable.]\r\n\r\nMessage will be retried for 4 more day(s)\r\n")
+    a = analyse(raw)
+    assert (a.kind, a.recipients[0].recipient, a.recipients[0].reason) == (
+        "delay", "bob@example.jp", "expired")
