@@ -385,3 +385,17 @@ def test_warning_with_a_status_line_address_is_a_delay_for_that_address():
     a = analyse(raw)
     assert (a.kind, a.recipients[0].recipient, a.recipients[0].reason) == (
         "delay", "bob@example.jp", "expired")
+
+
+def test_reply_quoting_the_original_sender_is_not_another_failed_recipient():
+    raw = (b"From: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\n"
+           b"To: alice@example.org\r\n"
+           b"Subject: Mail delivery failed: returning message to sender\r\n\r\n"
+           b"This message was created automatically by mail delivery software.\r\n"
+           b"A message that you sent could not be delivered to one or more of its\r\n"
+           b"recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
+           b"  bob@example.com\r\n"
+           b"    host mx.example.com [192.0.2.1]\r\n"
+           b"    SMTP error from remote mail server after end of data:\r\n"
+           b"    550 5.2.0 <alice@example.org> From: Domain is invalid.\r\n")
+    assert [r.recipient for r in analyse(raw).recipients] == ["bob@example.com"]
