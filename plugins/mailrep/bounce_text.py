@@ -16,7 +16,7 @@ _RCPT_LINE = re.compile(
     r"(?:(?:original[- ]|final[- ])?recipient(?: address)?:?[ \t]*|"
     r"rcpt to:?[ \t]*|\d+\.[ \t]+|[*-][ \t]+|[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?)?"
     r"(?:rfc822;[ \t]*)?[\"']?<?(" + ADDR + r")>?[\"']?"
-    r"[ \t]*(?::|\.\.\.|\(|-|$|<|[ \t])",
+    r"[ \t]*(?::|\.\.\.|\(|-|\r?$|<|[ \t])",  # CRLF texts: "\r" before the line end
     re.IGNORECASE | re.MULTILINE,
 )
 _ANY_ADDR = re.compile(r"<(" + ADDR + r")>|\b(?<![=/])(" + ADDR + r")\b")

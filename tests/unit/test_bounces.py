@@ -399,3 +399,9 @@ def test_reply_quoting_the_original_sender_is_not_another_failed_recipient():
            b"    SMTP error from remote mail server after end of data:\r\n"
            b"    550 5.2.0 <alice@example.org> From: Domain is invalid.\r\n")
     assert [r.recipient for r in analyse(raw).recipients] == ["bob@example.com"]
+
+
+def test_recipient_line_ending_in_crlf_is_found():
+    from mailrep.bounce_text import recipients
+    text = "The following address(es) failed:\r\n\r\n  bob@example.com\r\n    retry timeout\r\n"
+    assert [a for a, _ in recipients(text, set())] == ["bob@example.com"]
