@@ -35,7 +35,11 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("syntaxerror", r"malformed address"),
     ("policyviolation", r"protocol violation"),
     ("blocked", r"invalid ip for sending|my name was rejected|helo .{0,40}rejected"),
-    ("rejected", r"groups\.google\.com|permission to post|not allowed to post"),
+    ("rejected", r"groups\.google\.com|permission to post|not allowed to post|"
+     # the sender's address (not the client IP) is on the receiver's own list
+     r"an address that has been blacklisted"),
+    # Amazon SES: the sending identity is not verified, so SES will not relay for it
+    ("norelaying", r"identities failed the check"),
     ("notcompliantrfc", r"multiple addresses in from|not rfc ?\d{4}[- ]compliant|"
      r"rfc ?5322|duplicate (?:header|message-id)|missing (?:a )?(?:valid )?"
      r"(?:date|message-id|from) header"),
@@ -294,8 +298,11 @@ def classify(status: str | None, text: str, action: str | None = None,
     if stage == "CONN" and reason in ("rejected", "undefined", "onhold", "policyviolation",
                                       "filtered", "securityerror", "systemerror"):
         return "blocked"
-    if reason == "hostunknown" and ((status or "").startswith("4") or
-                                    re.search(r"try again|temporar", text, re.I)):
+    # a name lookup that failed for now; "try again" after a permanent 5.x code is advice
+    code = status or ""
+    if reason == "hostunknown" and (code.startswith("4") or re.search(r"temporar", text, re.I)
+                                    or (not code.startswith("5")
+                                        and re.search(r"try again", text, re.I))):
         return "networkerror"
     if stage == "MAIL" and reason in ("userunknown", "hostunknown", "undefined", "onhold"):
         return "rejected"

@@ -405,3 +405,20 @@ def test_recipient_line_ending_in_crlf_is_found():
     from mailrep.bounce_text import recipients
     text = "The following address(es) failed:\r\n\r\n  bob@example.com\r\n    retry timeout\r\n"
     assert [a for a, _ in recipients(text, set())] == ["bob@example.com"]
+
+
+def test_unreachable_domain_with_permanent_code_is_hostunknown_despite_try_again():
+    text = ("554 The mail could not be delivered to the recipient because the domain is not "
+            "reachable. Please check the domain and try again")
+    assert classify("5.5.0", text) == "hostunknown"
+
+
+def test_sender_address_on_the_receivers_list_is_rejected_not_blocked():
+    text = '"Sorry, you are sending to/from an address that has been blacklisted"'
+    assert classify(None, text) == "rejected"
+
+
+def test_unverified_sending_identity_at_the_relay_is_norelaying():
+    text = ("554 Message rejected: Email address is not verified. The following identities "
+            "failed the check in region EU-WEST-1: a@example.org")
+    assert classify("5.0.0", text) == "norelaying"
