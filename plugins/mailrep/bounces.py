@@ -259,12 +259,13 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
     if looks_bounce:
         skip = {_addr(sender)}
         gateway = _from_gateway(raw)
-        found = recipients(text, skip, sure=signs >= 3)
         # The bounce goes to the original sender; a reply quoting that address ("550 5.2.0
-        # <sender@...> From: domain is invalid") is not another failed recipient.
+        # <sender@...> From: domain is invalid") belongs to the recipient above it, unless
+        # the sender is the only address named (mail to oneself).
         own = _addr(_header(msg, "To")).lower()
-        if len(found) > 1 and own:
-            found = [f for f in found if f[0].lower() != own] or found
+        found = recipients(text, skip | {own}, sure=signs >= 3)
+        if not found and own:
+            found = recipients(text, skip, sure=signs >= 3)
         if not found:
             # a status line naming the address: "[Status: Error, Address: <a@b>, ...]"
             m = _ADDRESS_FIELD.search(text)

@@ -422,3 +422,24 @@ def test_unverified_sending_identity_at_the_relay_is_norelaying():
     text = ("554 Message rejected: Email address is not verified. The following identities "
             "failed the check in region EU-WEST-1: a@example.org")
     assert classify("5.0.0", text) == "norelaying"
+
+
+def test_reply_quoting_the_original_sender_belongs_to_the_recipient_above_it():
+    raw = (b"From: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\n"
+           b"To: alice@example.org\r\n"
+           b"Subject: Mail delivery failed: returning message to sender\r\n\r\n"
+           b"The following address(es) failed:\r\n\r\n"
+           b"  bob@example.com\r\n"
+           b"    SMTP error from remote mail server after end of data:\r\n"
+           b"    550 5.2.0 <alice@example.org> From: Domain is invalid.\r\n")
+    r = analyse(raw).recipients[0]
+    assert (r.status, r.reason) == ("5.2.0", "rejected")
+
+
+def test_mail_to_oneself_still_names_the_sender_as_the_failed_recipient():
+    raw = (b"From: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\n"
+           b"To: alice@example.org\r\n"
+           b"Subject: Mail delivery failed: returning message to sender\r\n\r\n"
+           b"The following address(es) failed:\r\n\r\n"
+           b"  alice@example.org\r\n    retry timeout exceeded\r\n")
+    assert [r.recipient for r in analyse(raw).recipients] == ["alice@example.org"]
