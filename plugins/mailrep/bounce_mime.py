@@ -255,6 +255,11 @@ def field_blocks(text: str) -> list[dict[str, str]]:
         name, sep, value = line.partition(":")
         if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name.strip()):
             last = name.strip().lower()
+            # Some MTAs (AOL) run recipient groups together without the blank line: a
+            # second Final-Recipient starts the next group.
+            if last == "final-recipient" and last in current:
+                blocks.append(current)
+                current = {}
             current.setdefault(last, value.strip())
             if current[last] != value.strip() and last == "diagnostic-code":
                 current[last] += " " + value.strip()

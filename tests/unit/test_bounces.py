@@ -443,3 +443,11 @@ def test_mail_to_oneself_still_names_the_sender_as_the_failed_recipient():
            b"The following address(es) failed:\r\n\r\n"
            b"  alice@example.org\r\n    retry timeout exceeded\r\n")
     assert [r.recipient for r in analyse(raw).recipients] == ["alice@example.org"]
+
+
+def test_recipient_groups_without_a_blank_line_between_them_are_split():
+    from mailrep.bounce_mime import field_blocks
+    text = ("Final-Recipient: rfc822; a@example.jp\nAction: failed\nStatus: 5.2.2\n"
+            "Final-Recipient: rfc822; b@example.jp\nAction: failed\nStatus: 5.1.1\n")
+    assert [(b["final-recipient"], b["status"]) for b in field_blocks(text)] == [
+        ("rfc822; a@example.jp", "5.2.2"), ("rfc822; b@example.jp", "5.1.1")]
