@@ -124,6 +124,17 @@ def _from_gateway(raw: bytes) -> bool:
     return bool(_GATEWAY.search(head))
 
 
+def _words_before(text: str, chunk: str) -> str:
+    """The paragraph just above a recipient line: Lotus Notes states the reason first
+    ("User not listed in public Name & Address Book" then the address). Used only when the
+    recipient's own lines say nothing beyond the address."""
+    i = text.find(chunk[:200])
+    if i <= 0:
+        return ""
+    above = text[max(0, i - 400):i].replace("\r\n", "\n").rstrip()
+    return above.rsplit("\n\n", 1)[-1].strip()
+
+
 def _recipient(addr: str, action: str | None, status: str | None, code: str | None,
                diag: str, remote: str | None, context: str = "",
                gateway: bool = False) -> FailedRecipient:
@@ -286,7 +297,8 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
                 low.replace("not yet been delivered", ""))
             action = "delayed" if delayed else "failed"
             rcpts = [
-                _recipient(a, action, None, None, d, find_remote_host(d), gateway=gateway)
+                _recipient(a, action, None, None, d, find_remote_host(d),
+                           _words_before(text, d), gateway)
                 for a, d in found
             ]
             return Analysis("delay" if delayed else "bounce", tuple(rcpts), mid, subject)

@@ -451,3 +451,13 @@ def test_recipient_groups_without_a_blank_line_between_them_are_split():
             "Final-Recipient: rfc822; b@example.jp\nAction: failed\nStatus: 5.1.1\n")
     assert [(b["final-recipient"], b["status"]) for b in field_blocks(text)] == [
         ("rfc822; a@example.jp", "5.2.2"), ("rfc822; b@example.jp", "5.1.1")]
+
+
+def test_reason_stated_above_a_bare_address_line_is_that_recipients_diagnostic():
+    raw = (b"From: postmaster@notes.example.com\r\n"
+           b"Subject: DELIVERY FAILURE: User bob not listed\r\n\r\n"
+           b"------- Failure Reasons  --------\r\n\r\n"
+           b"User  not listed in public Name & Address Book\r\n"
+           b"bob@example.com\r\n\r\n\r\n------- Returned Message --------\r\n")
+    r = analyse(raw).recipients[0]
+    assert (r.recipient, r.reason) == ("bob@example.com", "userunknown")
