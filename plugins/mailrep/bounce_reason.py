@@ -65,6 +65,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"bulk e?-?mail|content .* rejected|"
      r"message .* (?:looks|appears|seems) .*spam|spam ?assassin|scored as"),
     ("hasmoved", r"has moved|no longer at this address|address has changed"),
+    # qmail gives up: unless the last reply named a cause above, the message expired
+    ("expired", r"in the queue too long"),
     ("suspend", r"suspended|disabled|mailbox (?:is )?frozen|deactivated|inactive|not active|"
      r"account .*(?:locked|"
      r"expired|frozen|closed)|mailbox .*(?:locked|disabled|inactive)|is not available|"
@@ -309,6 +311,10 @@ def classify(status: str | None, text: str, action: str | None = None,
     return reason
 
 
+_DELAY_CAUSES = frozenset({"mailboxfull", "networkerror", "hostunknown", "systemfull",
+                           "systemerror", "blocked", "toomanyconn", "speeding"})
+
+
 def _classify(status: str | None, text: str, action: str | None = None) -> str:
     if action and action.lower() in ("delivered", "relayed", "expanded"):
         return "delivered"
@@ -323,9 +329,10 @@ def _classify(status: str | None, text: str, action: str | None = None) -> str:
                 return by_text
             if r:
                 return r
-    if action and action.lower() == "delayed":
-        return "expired"
     r = reason_from_text(text)
+    if action and action.lower() == "delayed":
+        # still queued: a named cause (full mailbox, no route) beats the generic "expired"
+        return r if r in _DELAY_CAUSES else "expired"
     if r:
         return r
     # Sisimai's "onhold": a bounce whose words and code are too thin to judge.

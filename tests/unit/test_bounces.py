@@ -461,3 +461,26 @@ def test_reason_stated_above_a_bare_address_line_is_that_recipients_diagnostic()
            b"bob@example.com\r\n\r\n\r\n------- Returned Message --------\r\n")
     r = analyse(raw).recipients[0]
     assert (r.recipient, r.reason) == ("bob@example.com", "userunknown")
+
+
+def test_delayed_recipient_with_a_named_cause_keeps_the_cause():
+    assert classify("4.4.1", "connect to mx.example.com[192.0.2.2]:25: No route to host",
+                    "delayed") == "networkerror"
+
+
+def test_delayed_recipient_without_a_named_cause_is_expired():
+    assert classify("4.4.7", "Envelope expired", "delayed") == "expired"
+
+
+def test_qmail_giving_up_on_a_temporary_resource_error_is_expired():
+    text = ("<a@example.com>: Resources temporarily unavailable, please try again later "
+            "[#4.1.9]. /I'm not going to try again; this message has been in the queue too "
+            "long.")
+    assert classify("4.1.9", text) == "expired"
+
+
+def test_qmail_giving_up_after_a_named_refusal_keeps_the_refusal():
+    text = ("<a@example.net>: Connected to 192.0.2.112 but my name was rejected. Remote host "
+            "said: 501 5.0.0 Invalid domain name I'm not going to try again; this message has "
+            "been in the queue too long.")
+    assert classify("5.0.0", text) == "blocked"
