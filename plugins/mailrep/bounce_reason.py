@@ -285,6 +285,11 @@ def _filtered_not_unknown(status: str | None, stage: str | None, gateway: bool,
     return gateway and (not code or detail in ("0.0",) or detail.startswith("0.9"))
 
 
+# Reasons that the SMTP stage can change (below); for the others it is not searched for.
+_STAGE_MATTERS = frozenset({"userunknown", "hostunknown", "undefined", "onhold", "rejected",
+                            "policyviolation", "filtered", "securityerror", "systemerror"})
+
+
 def classify(status: str | None, text: str, action: str | None = None,
              context: str = "", gateway: bool = False) -> str:
     """The reason for one failed recipient, adjusted for the SMTP stage it failed at.
@@ -293,6 +298,8 @@ def classify(status: str | None, text: str, action: str | None = None,
     ``_filtered_not_unknown``).
     """
     reason = _classify(status, text, action)
+    if reason not in _STAGE_MATTERS:  # the stage search costs; most reasons never need it
+        return reason
     stage = smtp_stage(text + "\n" + context)
     # With pipelining a RCPT refusal (5.1.1) can arrive after ">>> DATA": not a filter.
     if reason == "userunknown" and _filtered_not_unknown(status, stage, gateway, text):
