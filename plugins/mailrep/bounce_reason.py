@@ -15,8 +15,9 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("spamdetected", r"rejected due to spam|spam classification|classified as spam|"
      # Orange/Wanadoo's published code for a message its filter judged to be spam
      r"\bofr_506\b"),
-    # Gmail: "blocked because its content presents a potential security issue"
-    ("policyviolation", r"content presents a potential"),
+    # Gmail: "blocked because its content presents a potential security issue"; Mimecast:
+    # the sending network is not allowed by the recipient's policy
+    ("policyviolation", r"content presents a potential|host network not allowed"),
     ("requireptr", r"mismatches client ip|unverifi?y?able sending ip|bad dns ptr|"
      r"ptr resource record"),
     # qmail-ldap: the MTA could not reach its own directory

@@ -484,3 +484,8 @@ def test_qmail_giving_up_after_a_named_refusal_keeps_the_refusal():
             "said: 501 5.0.0 Invalid domain name I'm not going to try again; this message has "
             "been in the queue too long.")
     assert classify("5.0.0", text) == "blocked"
+
+
+def test_sending_network_refused_by_policy_is_policyviolation_not_networkerror():
+    assert classify("5.0.0", "554 Host network not allowed - see the provider's codes") == \
+        "policyviolation"
