@@ -298,7 +298,8 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
             action = "delayed" if delayed else "failed"
             rcpts = [
                 _recipient(a, action, None, None, d, find_remote_host(d),
-                           _words_before(text, d), gateway)
+                           _words_before(text, d) if len(d.strip()) <= len(a) + 8 else "",
+                           gateway)
                 for a, d in found
             ]
             return Analysis("delay" if delayed else "bounce", tuple(rcpts), mid, subject)
