@@ -9,6 +9,7 @@ reason names Sisimai documents and the published wording of the common MTAs and 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # (reason, pattern); first match wins, so specific causes come before broad ones.
 _TEXT_RULES: list[tuple[str, str]] = [
@@ -264,7 +265,10 @@ def smtp_stage(text: str) -> str | None:
 _NAMED_INVALID = re.compile(r"invalid recipient|doesn.t have an? .{0,40}account")
 
 
-def _filtered_not_unknown(status: str | None, stage: str | None, gateway: bool,
+Gateway = bool | Callable[[], bool]
+
+
+def _filtered_not_unknown(status: str | None, stage: str | None, gateway: Gateway,
                           text: str = "") -> bool:
     """Is a "user unknown" reply really a filter's refusal (Sisimai's ``filtered``)?
 
@@ -283,7 +287,9 @@ def _filtered_not_unknown(status: str | None, stage: str | None, gateway: bool,
     detail = code.split(".", 1)[1] if "." in code else ""
     if detail in ("2.0", "2.1") or code.startswith("5.7."):
         return True
-    return gateway and (not code or detail in ("0.0",) or detail.startswith("0.9"))
+    if code and detail != "0.0" and not detail.startswith("0.9"):
+        return False
+    return gateway() if callable(gateway) else gateway
 
 
 # Reasons that the SMTP stage can change (below); for the others it is not searched for.
@@ -292,11 +298,11 @@ _STAGE_MATTERS = frozenset({"userunknown", "hostunknown", "undefined", "onhold",
 
 
 def classify(status: str | None, text: str, action: str | None = None,
-             context: str = "", gateway: bool = False) -> str:
+             context: str = "", gateway: Gateway = False) -> str:
     """The reason for one failed recipient, adjusted for the SMTP stage it failed at.
 
     ``gateway`` says the report comes from a content-filtering gateway (see
-    ``_filtered_not_unknown``).
+    ``_filtered_not_unknown``); a callable is asked only when the answer matters.
     """
     reason = _classify(status, text, action)
     if reason not in _STAGE_MATTERS:  # the stage search costs; most reasons never need it

@@ -17,7 +17,7 @@ from .bounce_citation import cite
 from .bounce_json import ses_blocks
 from .bounce_mime import Parts, collect, content_type, parse
 from .bounce_model import Analysis, Citation, FailedRecipient
-from .bounce_reason import cause_of, classify, is_hard, pseudo_status
+from .bounce_reason import Gateway, cause_of, classify, is_hard, pseudo_status
 from .bounce_text import (
     ADDR,
     find_last_status,
@@ -116,8 +116,11 @@ def _unfold_reply(diag: str) -> str:
 def _from_gateway(raw: bytes) -> bool:
     """Did a content-filtering gateway write this report? Only its own header block counts."""
     end = raw.find(b"\n\n", 0, 64 * 1024)
-    end = raw.find(b"\r\n\r\n", 0, 64 * 1024) if end < 0 else end
-    head = raw[: end if end >= 0 else 64 * 1024].lower()
+    if end < 0:
+        end = 64 * 1024
+    crlf = raw.find(b"\r\n\r\n", 0, end)
+    head = raw[: crlf if crlf >= 0 else end]
+    head = head.lower()
     # literal checks first: the anchored pattern would be tried at every header position
     if not any(w in head for w in _GATEWAY_WORDS):
         return False
@@ -137,7 +140,7 @@ def _words_before(text: str, chunk: str) -> str:
 
 def _recipient(addr: str, action: str | None, status: str | None, code: str | None,
                diag: str, remote: str | None, context: str = "",
-               gateway: bool = False) -> FailedRecipient:
+               gateway: Gateway = False) -> FailedRecipient:
     raw_diag = diag
     diag = re.sub(r"\s+", " ", diag).strip()[:2000]
     if len(diag) <= len(addr) + 4 and context:
@@ -177,7 +180,7 @@ def _delivered(r: FailedRecipient) -> FailedRecipient:
                                replycode=code, citation=None)
 
 
-def _from_dsn(parts: Parts, text: str, gateway: bool = False) -> list[FailedRecipient]:
+def _from_dsn(parts: Parts, text: str, gateway: Gateway = False) -> list[FailedRecipient]:
     out = []
     chunks = dict(reversed(recipients(text, set()))) if text else {}
     fallback = text if len(text) < 4000 else ""
@@ -242,7 +245,7 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
         return Analysis("feedback", fb, mid, subject)
 
     if parts.status_blocks:
-        rcpts = _from_dsn(parts, text, _from_gateway(raw))
+        rcpts = _from_dsn(parts, text, lambda: _from_gateway(raw))
         if rcpts:
             kind = _kind_from_actions(rcpts)
             failed = [r for r in rcpts if (r.action or "failed") not in
@@ -269,7 +272,8 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
     looks_bounce = signs >= 2
     if looks_bounce:
         skip = {_addr(sender)}
-        gateway = _from_gateway(raw)
+        def gateway() -> bool:  # read the header block only if a rule asks
+            return _from_gateway(raw)
         # The bounce goes to the original sender; a reply quoting that address ("550 5.2.0
         # <sender@...> From: domain is invalid") belongs to the recipient above it, unless
         # the sender is the only address named (mail to oneself).
