@@ -132,6 +132,8 @@ _READ = frozenset({
     "auto-submitted", "x-autoreply", "x-autorespond", "precedence", "message-id", "to",
     # the reporting system's own stamp: which gateway wrote the report
     "x-mailer", "x-nai-header",
+    # Apple Mail's one-click unsubscribe message: an opt-out, i.e. feedback
+    "x-apple-unsubscribe",
 })
 
 

@@ -23,6 +23,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"ptr resource record"),
     # qmail-ldap: the MTA could not reach its own directory
     ("systemerror", r"unable to contact ldap"),
+    # Sendmail names the delivery program's exit code EX_OSERR this way
+    ("mailererror", r"operating system error"),
     # a 554 greeting: the server refuses this client before any command
     ("blocked", r"esmtp not accepting connections"),
     ("toomanyconn", r"connection rate limit|too many (?:connections|sessions|concurrent)"),

@@ -308,6 +308,14 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
             ]
             return Analysis("delay" if delayed else "bounce", tuple(rcpts), mid, subject)
 
+    # Apple Mail sends this when its user presses "unsubscribe": the recipient opting out
+    # of the sender's mail, which Sisimai and ARF count as feedback, not an auto-reply.
+    if _header(msg, "X-Apple-Unsubscribe").lower() == "true":
+        words = re.sub(r"\s+", " ", text).strip()[:500]
+        r = FailedRecipient(_addr(sender), None, None, None, words, None, "feedback",
+                            "ignore", False, None)
+        return Analysis("feedback", (r,), mid, subject)
+
     auto = _header(msg, "Auto-Submitted").lower()
     if (auto.startswith("auto-replied") or _header(msg, "X-Autoreply")
             or _header(msg, "X-Autorespond") or _AUTOREPLY_SUBJECT.search(subject)

@@ -489,3 +489,16 @@ def test_qmail_giving_up_after_a_named_refusal_keeps_the_refusal():
 def test_sending_network_refused_by_policy_is_policyviolation_not_networkerror():
     assert classify("5.0.0", "554 Host network not allowed - see the provider's codes") == \
         "policyviolation"
+
+
+def test_apple_mail_unsubscribe_message_is_feedback_not_an_auto_reply():
+    raw = (b"From: someone@icloud.example\r\nTo: opt-out-1@example.org\r\n"
+           b"Subject: unsubscribe\r\nAuto-Submitted: auto-replied\r\n"
+           b"X-Apple-Unsubscribe: true\r\n\r\n"
+           b"Apple Mail sent this email to unsubscribe from the message.\r\n")
+    a = analyse(raw)
+    assert (a.kind, a.recipients[0].reason) == ("feedback", "feedback")
+
+
+def test_sendmail_operating_system_error_is_mailererror():
+    assert classify("4.0.0", "451 4.0.0 Operating system error") == "mailererror"
