@@ -60,6 +60,7 @@ _GATEWAY = re.compile(rb"^(?:x-nai-header:|x-mailer:[^\n]*(?:surfcontrol|m-filte
                       rb"mxl_mta))", re.I | re.M)
 _GATEWAY_WORDS = (b"x-nai-header", b"surfcontrol", b"m-filter", b"mailfoundry", b"mxl_mta")
 _ADDRESS_FIELD = re.compile(r"\baddress:\s*<(" + ADDR + r")>", re.I)
+_VAGUE = frozenset({"onhold", "undefined", "systemerror", "expired"})
 _MESSAGE_ID = re.compile(r"^Message-ID:\s*(<[^>\s]+>)", re.I | re.M)
 _ADDR = re.compile(r"<?([^\s<>\"]+@[^\s<>\"]+?)>?$")
 
@@ -140,7 +141,7 @@ def _words_before(text: str, chunk: str) -> str:
 
 def _recipient(addr: str, action: str | None, status: str | None, code: str | None,
                diag: str, remote: str | None, context: str = "",
-               gateway: Gateway = False) -> FailedRecipient:
+               gateway: Gateway = False, mailer: bool = False) -> FailedRecipient:
     raw_diag = diag
     diag = re.sub(r"\s+", " ", diag).strip()[:2000]
     if len(diag) <= len(addr) + 4 and context:
@@ -160,6 +161,9 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
         code = find_replycode(diag)
     reason = classify(status, _unfold_reply(diag), action, raw_diag[:4000] + "\n" + context[:4000],
                       gateway)
+    if mailer and reason in _VAGUE:
+        # the delivery program failed and its words name no other cause
+        reason = "mailererror"
     temporary = bool((status and status.startswith("4")) or (code and code.startswith("4"))
                      or (action or "").lower() == "delayed" or _TEMPORARY.search(diag.lower()))
     if not status and reason not in ("delivered",):
@@ -190,6 +194,8 @@ def _from_dsn(parts: Parts, text: str, gateway: Gateway = False) -> list[FailedR
             if not rcpt:
                 continue
             diag = block.get("diagnostic-code", "")
+            # RFC 3464 type "X-Unix": a local delivery program's own words or exit code
+            mailer = diag[:7].lower() == "x-unix;"
             diag = diag.split(";", 1)[1] if ";" in diag[:12] else diag
             context = chunks.get(rcpt, fallback)
             if not diag.strip():
@@ -199,7 +205,7 @@ def _from_dsn(parts: Parts, text: str, gateway: Gateway = False) -> list[FailedR
                 remote = find_remote_host(diag)
             out.append(_recipient(rcpt, (block.get("action") or "").lower() or None,
                                   block.get("status", "").strip() or None, None, diag, remote,
-                                  context, gateway))
+                                  context, gateway, mailer))
     return out
 
 

@@ -502,3 +502,15 @@ def test_apple_mail_unsubscribe_message_is_feedback_not_an_auto_reply():
 
 def test_sendmail_operating_system_error_is_mailererror():
     assert classify("4.0.0", "451 4.0.0 Operating system error") == "mailererror"
+
+
+def test_local_program_failure_without_a_named_cause_is_mailererror():
+    raw = dsn(status="4.3.0", diag="temporary failure").replace(
+        b"Diagnostic-Code: smtp; temporary failure", b"Diagnostic-Code: x-unix; temporary failure")
+    assert analyse(raw).recipients[0].reason == "mailererror"
+
+
+def test_local_program_naming_a_full_mailbox_stays_mailboxfull():
+    raw = dsn(status="4.3.0", diag="x").replace(
+        b"Diagnostic-Code: smtp; x", b"Diagnostic-Code: x-unix; Quota exceeded for /var/mail/bob")
+    assert analyse(raw).recipients[0].reason == "mailboxfull"
