@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 SET = REPO / ".." / "shared" / "corpus" / "set-of-emails"
 TARGET = 0.95  # issue 4's accuracy target for reason and status
 # Regression floors: measured at the last commit, rounded down (see docs/benchmarks.rst).
-REASON_FLOOR = 0.87
+REASON_FLOOR = 0.88
 STATUS_FLOOR = 0.92
 RECOGNISED_FLOOR = 410  # labelled files recognised as a report, of 412
 
