@@ -77,8 +77,8 @@ def summarise(messages: Iterable[Any], analyse: Callable[[bytes], Any]) -> Bounc
             continue
         original = analysis.original_message_id or f"source:{message.source}"
         for rcpt in analysis.recipients:
-            if rcpt.cause == "ignore":
-                continue  # e.g. a delivered or relayed line inside a mixed report
+            if rcpt.cause == "ignore" or rcpt.action == "delayed":
+                continue  # a delivered or a still-queued recipient inside a mixed report
             key = (original, rcpt.recipient.lower())
             if key in seen:
                 skipped += 1

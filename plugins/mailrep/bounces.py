@@ -209,9 +209,12 @@ def _from_dsn(parts: Parts, text: str, gateway: Gateway = False) -> list[FailedR
     return out
 
 
+_SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
+
+
 def _kind_from_actions(rcpts: list[FailedRecipient]) -> str:
     actions = {(r.action or "failed") for r in rcpts}
-    if actions <= {"delivered", "relayed", "expanded"}:
+    if actions <= _SUCCESS_ACTIONS:
         return "success"
     if actions <= {"delayed"}:
         return "delay"
@@ -254,12 +257,11 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
         rcpts = _from_dsn(parts, text, lambda: _from_gateway(raw))
         if rcpts:
             kind = _kind_from_actions(rcpts)
-            failed = [r for r in rcpts if (r.action or "failed") not in
-                      ("delivered", "relayed", "expanded", "delayed")]
-            if kind == "bounce" and failed:
-                rcpts = failed
-            if kind == "success":
-                rcpts = [_delivered(r) for r in rcpts]
+            # A mixed report keeps every recipient in the report's order, as the report
+            # states them: the delivered ones marked as such, the delayed ones still
+            # delayed. Counting skips both (bounce_report.summarise).
+            rcpts = [_delivered(r) if (r.action or "failed") in _SUCCESS_ACTIONS else r
+                     for r in rcpts]
             return Analysis(kind, tuple(rcpts), mid, subject)
 
     # A report forwarded as an attachment (by a user or a gateway): the report is the bounce.

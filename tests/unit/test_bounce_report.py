@@ -5,9 +5,9 @@ from types import SimpleNamespace as NS
 from mailrep.bounce_report import summarise
 
 
-def rcpt(addr, cause="hard", reason="userunknown", zone=None, ip=None):
+def rcpt(addr, cause="hard", reason="userunknown", zone=None, ip=None, action="failed"):
     citation = NS(zone=zone, ip=ip) if zone else None
-    return NS(recipient=addr, cause=cause, reason=reason, citation=citation)
+    return NS(recipient=addr, cause=cause, reason=reason, citation=citation, action=action)
 
 
 def message(source, analysis):
@@ -25,6 +25,13 @@ def run(*messages):
 def test_each_failed_recipient_is_one_bounce():
     s = run(message("1", bounce(rcpt("a@x.test"), rcpt("b@x.test"))))
     assert len(s.records) == 2
+
+
+def test_a_delayed_recipient_inside_a_failure_report_is_not_a_bounce():
+    s = run(message("1", bounce(rcpt("a@x.test"),
+                                rcpt("b@x.test", cause="soft", reason="networkerror",
+                                     action="delayed"))))
+    assert [r.recipient.recipient for r in s.records] == ["a@x.test"]
 
 
 def test_the_same_original_and_recipient_reported_twice_counts_once():

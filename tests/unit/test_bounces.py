@@ -52,6 +52,29 @@ def test_delivered_action_is_a_success_notice():
     assert analyse(dsn(action="delivered", status="2.0.0", diag="250 ok")).kind == "success"
 
 
+def _mixed_report() -> bytes:
+    """One report, three recipients: failed, delivered, delayed (in that order)."""
+    block = ("Final-Recipient: rfc822; {0}\r\nAction: {1}\r\nStatus: {2}\r\n"
+             "Diagnostic-Code: smtp; {3}\r\n\r\n")
+    extra = (block.format("carol@example.com", "delivered", "2.1.5", "250 ok")
+             + block.format("dave@example.com", "delayed", "4.4.1", "connect timed out"))
+    raw = dsn().decode()
+    i = raw.index("--B\r\nContent-Type: message/rfc822")
+    return (raw[:i] + extra + raw[i:]).encode()
+
+
+def test_a_mixed_report_keeps_every_recipient_in_the_reports_order():
+    rcpts = analyse(_mixed_report()).recipients
+    assert [(r.recipient, r.action) for r in rcpts] == [
+        ("bob@example.com", "failed"), ("carol@example.com", "delivered"),
+        ("dave@example.com", "delayed")]
+
+
+def test_a_delivered_recipient_inside_a_failure_report_is_marked_delivered():
+    r = analyse(_mixed_report()).recipients[1]
+    assert (r.reason, r.cause, r.hardbounce) == ("delivered", "ignore", False)
+
+
 def test_original_message_id_comes_from_the_returned_message():
     assert analyse(dsn()).original_message_id == "<orig-1@example.org>"
 
