@@ -13,6 +13,13 @@ from collections.abc import Callable
 
 # (reason, pattern); first match wins, so specific causes come before broad ones.
 _TEXT_RULES: list[tuple[str, str]] = [
+    # Postfix writes this when the per-recipient log is gone: nothing says what happened
+    ("undefined", r"delivery report unavailable"),
+    # the receiving server failed on its own side: could not read its configuration, or
+    # (Sendmail EX_NOPERM) had no permission to deliver; not the mailbox's fault
+    ("systemerror", r"could not load|insufficient permission"),
+    # Cox's published code for a client on its own DNS blocklist
+    ("blocked", r"aup#cdrbl"),
     ("spamdetected", r"rejected due to spam|spam classification|classified as spam|"
      # Orange/Wanadoo's published code for a message its filter judged to be spam
      r"\bofr_506\b"),
@@ -27,7 +34,9 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("mailererror", r"operating system error"),
     # a 554 greeting: the server refuses this client before any command
     ("blocked", r"esmtp not accepting connections"),
-    ("toomanyconn", r"connection rate limit|too many (?:connections|sessions|concurrent)"),
+    # more recipients than one transaction may carry: a per-session limit, like connections
+    ("toomanyconn", r"connection rate limit|too many (?:connections|sessions|concurrent|"
+     r"recipients)"),
     ("badreputation", r"unexpected volume or user complaints|user complaints"),
     ("mesgtoobig", r"(?:mail|message) size limit exceeded|line limit exceeded"),
     ("mailboxfull", r"mailbox exceeds"),
@@ -99,6 +108,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"rejected: user|is not a valid mailbox|invalid mailbox|invalid (?:final delivery )?userid|"
     r"doesn.t have an? .{0,40}account|no account|unknown local[- ]part|address unknown"),
     ("expired", r"did not accept our requests to connect|failed \d+ attempts|"
+     r"not delivered within|"
      r"delivery attempts? (?:failed|exceeded)"),
     ("networkerror", r"malformed or unexpected name server reply|name server failure|"
      r"socket error"),
@@ -130,6 +140,8 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("onhold", r"on hold|onhold"),
     ("systemerror", r"system error|internal error|server error|local error|"
      r"temporary failure|configuration error|mail system error|processing error|"
+     # RFC 5321's own text for a 554 that names no cause
+     r"transaction failed|"
      r"lookup error|unavailable|try again"),
     ("contenterror", r"invalid (?:charset|mime)|content (?:error|rejected)"),
     ("mailererror", r"mailer error|mailer failure|command failed|exit status|procmail"),
@@ -328,7 +340,8 @@ def classify(status: str | None, text: str, action: str | None = None,
 
 
 _DELAY_CAUSES = frozenset({"mailboxfull", "networkerror", "hostunknown", "systemfull",
-                           "systemerror", "blocked", "toomanyconn", "speeding"})
+                           "systemerror", "blocked", "badreputation", "requireptr",
+                           "toomanyconn", "speeding"})
 
 
 def _classify(status: str | None, text: str, action: str | None = None) -> str:

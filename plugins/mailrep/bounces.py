@@ -136,7 +136,12 @@ def _words_before(text: str, chunk: str) -> str:
     if i <= 0:
         return ""
     above = text[max(0, i - 400):i].replace("\r\n", "\n").rstrip()
-    return above.rsplit("\n\n", 1)[-1].strip()
+    paragraphs = above.rsplit("\n\n", 2)
+    # "The following recipients did not receive this message:" only heads the list; the
+    # reason is the paragraph before it (EZweb: "... not delivered within 0 days ...")
+    if paragraphs[-1].endswith(":") and len(paragraphs) > 1:
+        return "\n".join(paragraphs[-2:]).strip()
+    return paragraphs[-1].strip()
 
 
 def _recipient(addr: str, action: str | None, status: str | None, code: str | None,

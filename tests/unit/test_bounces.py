@@ -537,3 +537,52 @@ def test_local_program_naming_a_full_mailbox_stays_mailboxfull():
     raw = dsn(status="4.3.0", diag="x").replace(
         b"Diagnostic-Code: smtp; x", b"Diagnostic-Code: x-unix; Quota exceeded for /var/mail/bob")
     assert analyse(raw).recipients[0].reason == "mailboxfull"
+
+
+def test_postfix_report_without_its_log_is_undefined():
+    assert classify(None, "The mail system --- Delivery report unavailable ---") == "undefined"
+
+
+def test_receiver_unable_to_load_its_own_configuration_is_systemerror():
+    assert classify("4.0.0", "451 Could not load DRD for domain (example.com)") == "systemerror"
+
+
+def test_insufficient_permission_beats_quota_words_in_the_transcript():
+    text = "(reason: Insufficient permission) maildrop: maildir over quota."
+    assert classify("5.0.0", text) == "systemerror"
+
+
+def test_cox_blocklist_code_is_blocked():
+    text = "550 5.1.0 <b@example.com> sender rejected. AUP#CDRBL"
+    assert classify("5.1.0", text) == "blocked"
+
+
+def test_too_many_recipients_in_one_transaction_is_toomanyconn():
+    assert classify("5.0.0", "552 Too many recipients (in reply to RCPT TO command)") == \
+        "toomanyconn"
+
+
+def test_not_delivered_within_the_queue_lifetime_is_expired():
+    assert classify(None, "Your message was not delivered within 0 days and 1 hours.") == \
+        "expired"
+
+
+def test_rfc5321_transaction_failed_without_a_cause_is_systemerror():
+    assert classify("5.0.0", "554 Transaction failed (in reply to MAIL FROM command)") == \
+        "systemerror"
+
+
+def test_delayed_recipient_with_a_reputation_complaint_keeps_badreputation():
+    text = "421 4.7.0 [TSS04] Messages temporarily deferred due to user complaints"
+    assert classify("4.7.0", text, "delayed") == "badreputation"
+
+
+def test_reason_above_a_list_heading_is_read_for_a_bare_address():
+    raw = (b"From: Postmaster@carrier.example\r\n"
+           b"Subject: Mail System Error - Returned Mail\r\n\r\n"
+           b"Your message was not delivered within 0 days and 1 hours.\r\n"
+           b"Remote host is not responding.\r\n\r\n"
+           b"The following recipients did not receive this message:\r\n\r\n"
+           b"<bob@example.com>\r\n")
+    r = analyse(raw).recipients[0]
+    assert (r.recipient, r.reason) == ("bob@example.com", "expired")
