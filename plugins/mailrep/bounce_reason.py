@@ -18,8 +18,16 @@ _TEXT_RULES: list[tuple[str, str]] = [
     # the receiving server failed on its own side: could not read its configuration, or
     # (Sendmail EX_NOPERM) had no permission to deliver; not the mailbox's fault
     ("systemerror", r"could not load|insufficient permission"),
+    # the recipient's own settings refuse this sender (Facebook RCP-P2)
+    ("filtered", r"recipient preferences"),
+    # RFC 5321's 551 "User not local; please try <forward-path>": the mailbox is elsewhere
+    ("hasmoved", r"user not local|\b551 not our customer"),
+    # qmail: the domain has neither MX nor address records, so it takes no mail at all
+    ("notaccept", r"couldn.t find a mail exchanger or ip address"),
     # Cox's published code for a client on its own DNS blocklist
     ("blocked", r"aup#cdrbl"),
+    # Spectrum/Charter AUP#In-13xx: connection and rate limits of its filter (Cloudmark)
+    ("toomanyconn", r"aup#in-13\d\d"),
     ("spamdetected", r"rejected due to spam|spam classification|classified as spam|"
      # Orange/Wanadoo's published code for a message its filter judged to be spam
      r"\bofr_506\b"),
@@ -354,7 +362,8 @@ def _classify(status: str | None, text: str, action: str | None = None) -> str:
                       "1.7", "1.8"):
             r = reason_from_status(status)
             by_text = reason_from_text(text)
-            if by_text in ("mailboxfull", "suspend", "blocked", "filtered") and detail == "1.1":
+            if by_text in ("mailboxfull", "suspend", "blocked", "filtered", "hasmoved") \
+                    and detail == "1.1":
                 return by_text
             if r:
                 return r

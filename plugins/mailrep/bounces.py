@@ -57,12 +57,14 @@ _AUTOREPLY_SUBJECT = re.compile(r"out of (?:the )?office|auto(?:matic)?[- ]?re(?
 # their own reports. Their "user unknown" comes after they accepted the message.
 _GATEWAY = re.compile(rb"^(?:x-nai-header:|x-mailer:[^\n]*(?:surfcontrol|m-filter)|"
                       rb"received:[^\n]*(?:\n[ \t][^\n]*)*?(?:\(mailfoundry\)|by m-filter|"
-                      rb"mxl_mta))", re.I | re.M)
-_GATEWAY_WORDS = (b"x-nai-header", b"surfcontrol", b"m-filter", b"mailfoundry", b"mxl_mta")
+                      rb"mxl_mta)|message-id:\s*<mxl~)", re.I | re.M)
+_GATEWAY_WORDS = (b"x-nai-header", b"surfcontrol", b"m-filter", b"mailfoundry", b"mxl_mta",
+                  b"<mxl~")
 _ADDRESS_FIELD = re.compile(r"\baddress:\s*<(" + ADDR + r")>", re.I)
 _VAGUE = frozenset({"onhold", "undefined", "systemerror", "expired"})
 _MESSAGE_ID = re.compile(r"^Message-ID:\s*(<[^>\s]+>)", re.I | re.M)
 _ADDR = re.compile(r"<?([^\s<>\"]+@[^\s<>\"]+?)>?$")
+_FIRST_ERROR = re.compile(r"<<< ?5\d\d")
 
 
 def _addr(value: str | None) -> str:
@@ -156,10 +158,19 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
     # The remote server's own code (in the diagnostic) is more specific than the summary the
     # reporting MTA put in Status:, which is often 5.0.0 or a generic 4.4.7/5.1.1.
     remote_status = find_last_status(diag)
+    first_error = _FIRST_ERROR.search(diag) if "<<<" in diag else None
+    if first_error:
+        # in a session transcript the first permanent refusal is the cause; a later "554 5.5.1 no
+        # valid recipients" after DATA only follows from it
+        remote_status = find_status(diag[first_error.start():first_error.start() + 300]) \
+            or remote_status
     if remote_status and remote_status != status and (
         not status
         or (not remote_status.endswith(".0.0")
-            and (status[0] == remote_status[0] or status.endswith(".0.0")))
+            and (status[0] == remote_status[0] or status.endswith(".0.0")
+                 # a failed recipient whose remote reply was permanent: the "4.x" is
+                 # the reporting MTA's stale view from an earlier attempt
+                 or (remote_status[0] == "5" and (action or "failed") == "failed")))
     ):
         status = remote_status
     if not code:
@@ -319,6 +330,13 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
                            gateway)
                 for a, d in found
             ]
+            if len(found) == 1 and rcpts[0].reason == "onhold" and len(text) < 4000:
+                # the lines after the only address name no cause (a "Message details"
+                # list); a short report's words above it say why (Verizon: "Error: Invalid
+                # user address ... no such user here")
+                a, d = found[0]
+                rcpts = [_recipient(a, action, None, None, text, find_remote_host(d), "",
+                                    gateway)]
             return Analysis("delay" if delayed else "bounce", tuple(rcpts), mid, subject)
 
     # Apple Mail sends this when its user presses "unsubscribe": the recipient opting out

@@ -586,3 +586,56 @@ def test_reason_above_a_list_heading_is_read_for_a_bare_address():
            b"<bob@example.com>\r\n")
     r = analyse(raw).recipients[0]
     assert (r.recipient, r.reason) == ("bob@example.com", "expired")
+
+
+def test_mx_logic_report_is_a_gateway_report_by_its_message_id():
+    raw = (b"From: Mail Delivery System <MAILER-DAEMON@relay.example.net>\r\n"
+           b"Subject: Mail delivery failed\r\nMessage-ID: <mxl~0000.0000@relay.example.net>\r\n\r\n"
+           b"A message that you have sent could not be delivered to one or more\r\n"
+           b"recipients.  This is a permanent error.  The following address failed:\r\n\r\n"
+           b"  <bob@example.com>: 550 unknown user\r\n")
+    assert analyse(raw).recipients[0].reason == "filtered"
+
+
+def test_refused_by_recipient_preferences_is_filtered_despite_5_1_1():
+    text = "550 5.1.1 RCP-P2 Refused due to recipient preferences"
+    assert classify("5.1.1", text) == "filtered"
+
+
+def test_no_mail_exchanger_nor_address_is_notaccept():
+    text = "<a@example.net>: Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)"
+    assert classify("5.4.4", text) == "notaccept"
+
+
+def test_551_user_not_local_is_hasmoved():
+    assert classify("5.1.1", "(reason: 551 not our customer) 550 5.1.1 User unknown") == \
+        "hasmoved"
+
+
+def test_spectrum_connection_limit_code_is_toomanyconn():
+    text = "550 5.1.0 <b@example.com> sender rejected. AUP#In-1310"
+    assert classify("5.1.0", text) == "toomanyconn"
+
+
+def test_words_above_a_details_list_give_the_only_recipients_reason():
+    raw = (b"From: post_master@carrier.example\r\nSubject: Re: hello\r\n\r\n"
+           b"Error: Invalid user address\r\nError message below:\r\n"
+           b"550 - Requested action not taken: no such user here\r\n"
+           b"Message details:\r\n  Subject: Test message\r\n"
+           b"  RCPT TO: bob@example.com\r\n  Size (in bytes): 222\r\n")
+    r = analyse(raw).recipients[0]
+    assert (r.recipient, r.reason) == ("bob@example.com", "userunknown")
+
+
+def test_transcript_status_is_the_first_permanent_refusals():
+    text = ("(reason: 550 5.1.1 user unknown) ----- Transcript of session follows -----\r\n"
+            ">>> RCPT To:<bob@example.com>\r\n<<< 550 5.1.1 user unknown\r\n"
+            ">>> DATA\r\n<<< 554 5.5.1 no valid recipients\r\n")
+    raw = dsn(status="5.1.1", diag="x").replace(b"Diagnostic-Code: smtp; x",
+                                               ("Diagnostic-Code: smtp; " + text).encode())
+    assert analyse(raw).recipients[0].status == "5.1.1"
+
+
+def test_failed_recipient_with_a_permanent_remote_reply_takes_the_remote_status():
+    raw = dsn(status="4.5.0", diag="550 5.5.0 Service refused, please try later")
+    assert analyse(raw).recipients[0].status == "5.5.0"
