@@ -2,9 +2,10 @@
 """check_relay_chain: is any relay a test message really passed on a DNS blocklist?
 
 The message comes from a file (or stdin), from an IMAP mailbox, or from a round trip (send by
-SMTP, wait for it over IMAP, delete it). Its Received lines -> the chain of hops
-(mailrep.relay_chain) -> the lookup core (mailrep.dnsbl) -> nagiosplugin objects. Exit
-codes 0-3. Heavy imports happen inside :func:`build`, so ``-V`` and ``-h`` stay fast.
+SMTP, wait for it over IMAP, delete it). Options -> the message (mailrep.relay_source) ->
+its Received lines, the chain of hops and their lookups (mailrep.relay_chain, mailrep.dnsbl)
+-> nagiosplugin objects (mailrep.relay_check). This module only turns options into calls.
+Exit codes 0-3. Heavy imports happen inside :func:`build`, so ``-V`` and ``-h`` stay fast.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 if __name__ == "__main__" and not __package__:  # run straight from a checkout
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -26,12 +28,11 @@ from mailrep.cli import (
     nagios_range,
     run,
 )
-from mailrep.errors import CannotJudge
+
+if TYPE_CHECKING:
+    from mailrep.relay_source import Obtained
 
 LABEL = "RELAY CHAIN"
-
-#: How much of a message file is read: the header block is all the check needs.
-MAX_MESSAGE_BYTES = 1024 * 1024
 
 EXAMPLES = """\
 examples:
@@ -156,71 +157,46 @@ def _mode(args: argparse.Namespace) -> str:
     )
 
 
-def read_message_file(path: str) -> bytes:
-    """The first :data:`MAX_MESSAGE_BYTES` of a file, or of stdin for ``-``."""
-    try:
-        if path == "-":
-            return sys.stdin.buffer.read(MAX_MESSAGE_BYTES)
-        with open(path, "rb") as fh:
-            return fh.read(MAX_MESSAGE_BYTES)
-    except OSError as exc:
-        raise CannotJudge(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
 def _remaining(ctx: RunContext) -> float:
     return max(0.1, ctx.deadline - time.monotonic())
 
 
-def _from_imap(args: argparse.Namespace, ctx: RunContext) -> tuple[bytes, str]:
-    from mailrep import sources
+def _obtain(args: argparse.Namespace, ctx: RunContext, mode: str) -> Obtained:
+    """The options of the chosen mode -> settings -> the call that gets the message.
+
+    Called when the check runs (inside the Resource), so every timeout is what is left of
+    ``-t`` at that moment.
+    """
+    from mailrep import relay_source
+
+    if mode == "file":
+        return relay_source.from_file(args.file)
     from mailrep.mailbox_options import imap_settings
 
-    try:
-        since = sources.parse_since(args.since)
-    except ValueError as exc:
-        raise UsageError(f"--since: {exc}") from None
-    settings = imap_settings(args, _remaining(ctx))
-    # SourceError (dead server, failed login, bad TLS) is a CannotJudge: UNKNOWN as it is.
-    messages = list(
-        sources.read_imap(
-            settings, since, headers_only=True, subject_token=args.subject_token, newest=1
-        )
-    )
-    if not messages:
-        which = f"with {args.subject_token!r} in the Subject" if args.subject_token else "at all"
-        window = "" if since is None else f" in the last {args.since}"
-        raise CannotJudge(f"no message {which} in {args.folder}{window}")
-    return messages[-1].raw, f"IMAP {settings.host} {args.folder}"
+    if mode == "imap":
+        from mailrep import sources
 
-
-def _round_trip(args: argparse.Namespace, ctx: RunContext) -> tuple[bytes, float, str, list[str]]:
-    """Send the probe, wait for it, delete it; raises NotDelivered when it did not arrive."""
-    from mailrep import probe
-    from mailrep.mailbox_options import imap_settings, smtp_settings
-    from mailrep.relay_chain import NotDelivered
+        try:
+            since = sources.parse_since(args.since)
+        except ValueError as exc:
+            raise UsageError(f"--since: {exc}") from None
+        settings = imap_settings(args, _remaining(ctx))
+        return relay_source.from_imap(settings, since, args.since, args.subject_token)
+    from mailrep.mailbox_options import smtp_settings
 
     imap = imap_settings(args, _remaining(ctx))
     smtp = smtp_settings(args, _remaining(ctx), imap.password)
     wait = min(args.wait, _remaining(ctx))
-    trip = probe.round_trip(smtp, imap, args.mail_from, args.mail_to, wait, ctx.deadline)
-    if not trip.found or trip.delivery_seconds is None:
-        raise NotDelivered(wait, args.mail_to, trip.token)
-    if not trip.raw:
-        raise CannotJudge(f"the test message arrived but could not be fetched from {imap.host}")
-    notes = []
-    if not trip.deleted:
-        notes.append(
-            f"the test message (token {trip.token}) could not be deleted: the server lacks "
-            "UIDPLUS or refused; delete it by hand"
-        )
-    source = f"round trip {smtp.host} -> {imap.host} {imap.folder}"
-    return trip.raw, trip.delivery_seconds, source, notes
+    return relay_source.from_round_trip(
+        smtp, imap, args.mail_from, args.mail_to, wait, ctx.deadline
+    )
 
 
 def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     import nagiosplugin
-    from mailrep import relay_chain as rc
+    from mailrep import relay_check as rc
     from mailrep.blocklist_options import blocklist_config, catalogue_from, catalogue_listing
+    from mailrep.relay_chain import Examination, examine
 
     if args.list_zones:
         sys.stdout.write(catalogue_listing(catalogue_from(args)[0]))
@@ -228,26 +204,19 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     mode = _mode(args)
     config = blocklist_config(args, ctx.deadline)
 
-    def acquire() -> rc.Examination:
-        delivery = None
-        notes: list[str] = []
-        if mode == "file":
-            message = read_message_file(args.file)
-            source = "stdin" if args.file == "-" else args.file
-        elif mode == "imap":
-            message, source = _from_imap(args, ctx)
-        else:
-            message, delivery, source, notes = _round_trip(args, ctx)
+    def acquire() -> Examination:
+        got = _obtain(args, ctx, mode)
+        notes = list(got.notes)
         if mode != "round trip" and (args.warning or args.critical):
             notes.append("-w/-c judge the round trip's delivery time: not used without one")
-        exam = rc.examine(
-            message,
+        exam = examine(
+            got.raw,
             config,
             receiver=args.receiver,
             allow_nonglobal=args.allow_nonglobal,
             fcrdns_on=args.fcrdns,
-            delivery=delivery,
-            source=source,
+            delivery=got.delivery,
+            source=got.source,
         )
         exam.chain.notes.extend(notes)
         return exam
