@@ -116,14 +116,18 @@ def _unfold_reply(diag: str) -> str:
     return "".join(out)
 
 
-def _from_gateway(raw: bytes) -> bool:
-    """Did a content-filtering gateway write this report? Only its own header block counts."""
+def _own_header_block(raw: bytes) -> bytes:
+    """The report's own header block, lower-cased (the first 64 KiB at most)."""
     end = raw.find(b"\n\n", 0, 64 * 1024)
     if end < 0:
         end = 64 * 1024
     crlf = raw.find(b"\r\n\r\n", 0, end)
-    head = raw[: crlf if crlf >= 0 else end]
-    head = head.lower()
+    return raw[: crlf if crlf >= 0 else end].lower()
+
+
+def _from_gateway(raw: bytes) -> bool:
+    """Did a content-filtering gateway write this report? Only its own header block counts."""
+    head = _own_header_block(raw)
     # literal checks first: the anchored pattern would be tried at every header position
     if not any(w in head for w in _GATEWAY_WORDS):
         return False
@@ -192,6 +196,27 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
         remote_host=remote, reason=reason, cause=cause_of(reason, status),
         hardbounce=is_hard(reason, status, code), citation=citation,
     )
+
+
+# fml, a mailing-list manager, stamps its own notices with X-MLServer; these two refuse a
+# post: the poster is not a member, or the list stopped a loop (a Message-ID seen before).
+_LIST_REFUSAL = re.compile(r"are not (?:a )?member|loop alert", re.I)
+_FIRST_BRACKETED = re.compile(r"<(" + ADDR + r")>")
+
+
+def _list_notice(raw: bytes, subject: str, text: str) -> FailedRecipient | None:
+    """A list manager's refusal of a post: the list address did not take the message."""
+    if b"\nx-mlserver: fml" not in b"\n" + _own_header_block(raw):
+        return None
+    m = _FIRST_BRACKETED.search(text)
+    if not m:
+        return None
+    r = _recipient(m.group(1).lower(), "failed", None, None, text, None)
+    if "loop alert" in subject.lower():
+        # the list's own loop guard, not a verdict on the message or the poster
+        r = dataclasses.replace(r, reason="systemerror", cause=cause_of("systemerror", None),
+                                status=pseudo_status("systemerror", False), hardbounce=False)
+    return r
 
 
 def _delivered(r: FailedRecipient) -> FailedRecipient:
@@ -288,6 +313,10 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
                 nested = _analyse(inner, depth + 1)
                 if nested.kind != "not-bounce":
                     return nested
+
+    notice = _list_notice(raw, subject, text) if _LIST_REFUSAL.search(subject) else None
+    if notice is not None:
+        return Analysis("bounce", (notice,), mid, subject)
 
     low = text.lower()
     signs = sum((bool(_BOUNCE_FROM.search(sender)), bool(_BOUNCE_SUBJECT.search(subject)),

@@ -639,3 +639,31 @@ def test_transcript_status_is_the_first_permanent_refusals():
 def test_failed_recipient_with_a_permanent_remote_reply_takes_the_remote_status():
     raw = dsn(status="4.5.0", diag="550 5.5.0 Service refused, please try later")
     assert analyse(raw).recipients[0].status == "5.5.0"
+
+
+FML_NOTICE = (b"From: list-admin@example.org\r\nTo: poster@example.net\r\n"
+              b"Subject: {subject}\r\nX-MLServer: fml [fml 4.0.3 release]\r\n\r\n{body}\r\n")
+
+
+def fml(subject: bytes, body: bytes) -> bytes:
+    return FML_NOTICE.replace(b"{subject}", subject).replace(b"{body}", body)
+
+
+def test_list_manager_refusing_a_non_member_post_is_a_rejected_bounce():
+    a = analyse(fml(b"You poster@example.net are not member (cats ML)",
+                    b"You are not a member of this mailing list <cats@example.org>."))
+    r = a.recipients[0]
+    assert (a.kind, r.recipient, r.reason) == ("bounce", "cats@example.org", "rejected")
+
+
+def test_list_managers_loop_alert_is_a_systemerror_bounce():
+    a = analyse(fml(b"Loop Alert: Duplicated Message-ID (cats ML)",
+                    b"Duplicated Message-ID in <cats@example.org>."))
+    assert (a.kind, a.recipients[0].reason) == ("bounce", "systemerror")
+
+
+def test_list_notice_subject_without_the_list_managers_stamp_is_not_a_bounce():
+    raw = fml(b"You poster@example.net are not member (cats ML)",
+              b"You are not a member of this mailing list <cats@example.org>.").replace(
+        b"X-MLServer: fml [fml 4.0.3 release]\r\n", b"")
+    assert analyse(raw).kind == "not-bounce"
