@@ -9,6 +9,7 @@ recipient's diagnostic.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 ADDR = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 _RCPT_LINE = re.compile(
@@ -59,6 +60,24 @@ def find_remote_host(text: str) -> str | None:
     return m.group(1).lower().rstrip(".") if m else None
 
 
+def _recipient_lines(text: str) -> Iterator[re.Match[str]]:
+    """What ``_RCPT_LINE.finditer(text)`` finds, trying only the lines that hold an "@".
+
+    A match lies within one line (nothing in the pattern crosses a newline) and holds the
+    address, so at most one per line and none on a line without "@"; most lines of a bounce
+    have none, and the pattern's optional prefixes are costly to try at every line start.
+    """
+    at = text.find("@")
+    while at >= 0:
+        m = _RCPT_LINE.match(text, text.rfind("\n", 0, at) + 1)
+        if m is not None:
+            yield m
+        end = text.find("\n", at)
+        if end < 0:
+            return
+        at = text.find("@", end)
+
+
 def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str, str]]:
     """(address, diagnostic) pairs in order, one per distinct address.
 
@@ -67,7 +86,7 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
     """
     hits: list[tuple[str, int, int]] = []
     seen: set[str] = set()
-    for m in _RCPT_LINE.finditer(text):
+    for m in _recipient_lines(text):
         addr = m.group(1).strip(".").lower()
         if addr in skip:
             continue
