@@ -13,6 +13,7 @@ import email
 import email.message
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_PARTS = 200
@@ -147,30 +148,55 @@ _FIELD = re.compile(r"\n(" + "|".join(sorted(map(re.escape, _READ), key=len, rev
                     + r")[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.A)
 
 
+class _Message(email.message.Message):
+    """A compat32 Message with cheaper header access and the same results.
+
+    Analysis asks each part for a few fields many times over; the stock ``get`` passes every
+    value through the policy, which only changes values that hold undecodable bytes
+    (surrogate escapes, turned into a ``Header``): an ASCII value comes back as stored.
+    """
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        name = name.lower()
+        for k, v in self._headers:
+            if k.lower() == name:
+                if isinstance(v, str) and v.isascii():
+                    return v
+                return self.policy.header_fetch_parse(k, v)
+        return failobj
+
+    def add_field(self, name: str, value: str) -> None:
+        """``self[name] = value`` without the policy calls (compat32 stores the pair as is)."""
+        self._headers.append((name, value))
+
+
 def _headers(head: bytes) -> email.message.Message:
     """A header block as a compat32 Message, read with one regex instead of the feed parser."""
-    msg = email.message.Message()
+    msg = _Message()
     text = head[:256 * 1024].decode("ascii", "surrogateescape")
     if text.startswith("From "):  # mbox separator line
         text = text.partition("\n")[2]
-    for m in _FIELD.finditer("\n" + text):
-        msg[m.group(1)] = m.group(2).rstrip("\r\n")
-        if len(msg) > 100:
+    for count, m in enumerate(_FIELD.finditer("\n" + text), 1):
+        msg.add_field(m.group(1), m.group(2).rstrip("\r\n"))
+        if count > 100:
             break
     return msg
 
 
 _KEPT = re.compile(rb"\n(Message-ID|To|From|Content-Type|Subject):[ \t]*(.*(?:\r?\n[ \t].*)*)",
                    re.I)
+_UNFOLD = re.compile(rb"\r?\n[ \t]+")
 
 
 def _few_headers(head: bytes) -> email.message.Message:
     """The returned original's headers that analysis reads, without parsing all of them."""
-    msg = email.message.Message()
+    msg = _Message()
+    seen = set()  # the first of each field counts
     for m in _KEPT.finditer(b"\n" + head[:64 * 1024]):
         name = m.group(1).decode("ascii").title().replace("Id", "ID")
-        if msg.get(name) is None:
-            msg[name] = re.sub(rb"\r?\n[ \t]+", b" ", m.group(2)).decode("utf-8", "replace").strip()
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            msg.add_field(name, _UNFOLD.sub(b" ", m.group(2)).decode("utf-8", "replace").strip())
     return msg
 
 
@@ -249,6 +275,9 @@ def decode_part(part: email.message.Message) -> str:
     return data.decode("latin-1")
 
 
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+
+
 def field_blocks(text: str) -> list[dict[str, str]]:
     """RFC 3464 field groups (blank-line separated), names lower-cased, continuations joined."""
     blocks: list[dict[str, str]] = []
@@ -264,16 +293,18 @@ def field_blocks(text: str) -> list[dict[str, str]]:
             current[last] += " " + line.strip()
             continue
         name, sep, value = line.partition(":")
-        if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name.strip()):
-            last = name.strip().lower()
+        name = name.strip()
+        if sep and _FIELD_NAME.fullmatch(name):
+            last = name.lower()
             # Some MTAs (AOL) run recipient groups together without the blank line: a
             # second Final-Recipient starts the next group.
             if last == "final-recipient" and last in current:
                 blocks.append(current)
                 current = {}
-            current.setdefault(last, value.strip())
-            if current[last] != value.strip() and last == "diagnostic-code":
-                current[last] += " " + value.strip()
+            value = value.strip()
+            current.setdefault(last, value)
+            if current[last] != value and last == "diagnostic-code":
+                current[last] += " " + value
         elif last:
             current[last] += " " + line.strip()
     if current:
@@ -333,22 +364,41 @@ def _is_header_attachment(part: email.message.Message, text: str) -> bool:
     return _HEADER_LINES.match(text.lstrip().replace("\r\n", "\n")) is not None
 
 
+def _marker_line(low: str) -> int:
+    """Index of the first line of ``low`` that is an original-message marker, or -1.
+
+    A marker lies on one line, which holds one of _MARKER_WORDS: only such lines are tried,
+    in order (most diagnostic texts have none or one; trying the pattern at every line
+    start was most of the cost of cut_original).
+    """
+    lines = "\n" + low  # lines[k] is the newline before the line that starts at low[k]
+    found = {w: low.find(w) for w in _MARKER_WORDS}  # next occurrence of each word
+    while True:
+        at = min((i for i in found.values() if i >= 0), default=-1)
+        if at < 0:
+            return -1
+        start = low.rfind("\n", 0, at) + 1
+        if _MARKERS_LOW.match(lines, start):
+            return start
+        end = low.find("\n", at)
+        if end < 0:
+            return -1
+        for w, i in found.items():
+            if 0 <= i < end:
+                found[w] = low.find(w, end)
+
+
 def cut_original(text: str) -> tuple[str, str]:
     """Split a plain-text bounce into (diagnostic text, quoted original)."""
     low = text.lower()
     if len(low) == len(text):
-        # a marker lies on one line, which holds one of _MARKER_WORDS: search from the line
-        # of the first such word (most texts hold none)
-        first = min((i for i in map(low.find, _MARKER_WORDS) if i >= 0), default=-1)
-        if first < 0:
-            return text, ""
-        # in "\n" + low, index k is the newline before the line that starts at low[k]
-        m = _MARKERS_LOW.search("\n" + low, low.rfind("\n", 0, first) + 1)
+        start = _marker_line(low)
     else:
         m = _MARKERS_CI.search("\n" + text)  # m.start() is the line's index in text
-    if m is None or (m.start() == 0 and len(text) < 40):
+        start = m.start() if m else -1
+    if start < 0 or (start == 0 and len(text) < 40):
         return text, ""
-    return text[: m.start()], text[m.start() :]
+    return text[:start], text[start:]
 
 
 def collect(msg: email.message.Message) -> Parts:
