@@ -22,13 +22,21 @@ _RCPT_LINE = re.compile(
 )
 _ANY_ADDR = re.compile(r"<(" + ADDR + r")>|\b(?<![=/])(" + ADDR + r")\b")
 # Not followed by "-<digit>": software versions such as "mta-5.5.0-3" in a Received line
-# look like status codes.
-_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]|-\d)")
-_REPLY = re.compile(r"(?:^|[\s(:<])([245][0-5]\d)(?:[ -]|$)", re.MULTILINE)
+# look like status codes. Not preceded by a digit or dot either; that test is written as a
+# look-behind after the class digit so that the pattern starts with [245], which the regex
+# engine scans for in C instead of trying the look-behind at every character.
+_STATUS = re.compile(r"([245])(?<![\d.][245])\.(\d{1,3})\.(\d{1,3})(?![\d.]|-\d)")
+# A reply code at a line start or after a space, "(", ":" or "<": the same as
+# "(?:^|[\s(:<])([245][0-5]\d)" with MULTILINE (a newline is a space), checked after the
+# code for the same reason as in _STATUS.
+_REPLY = re.compile(r"([245][0-5]\d)(?<![^\s(:<][245][0-5]\d)(?:[ -]|$)", re.MULTILINE)
 _REMOTE = re.compile(
     r"(?:host|server|mx|from remote mail server|talking to)[ :]+\[?([a-z0-9.-]+\.[a-z]{2,})",
     re.IGNORECASE,
 )
+# _REMOTE for lower-cased ASCII text: without IGNORECASE the engine rejects most positions
+# at the first letter. (Unicode case folding differs from lower() outside ASCII.)
+_REMOTE_LOW = re.compile(_REMOTE.pattern)
 
 MAX_RECIPIENTS = 200
 
@@ -56,7 +64,7 @@ def find_replycode(text: str) -> str | None:
 
 
 def find_remote_host(text: str) -> str | None:
-    m = _REMOTE.search(text)
+    m = _REMOTE_LOW.search(text.lower()) if text.isascii() else _REMOTE.search(text)
     return m.group(1).lower().rstrip(".") if m else None
 
 
@@ -94,8 +102,10 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
         if len(hits) > MAX_RECIPIENTS * 4:
             break
     if not hits and (sure or find_status(text) or find_replycode(text)):
-        # no recipient line: take the first address, but only where SMTP words back it up
-        for m in _ANY_ADDR.finditer(text):
+        # no recipient line: take the first address, but only where SMTP words back it up.
+        # An address lies within one line and holds one "@": none starts above the line of
+        # the first "@".
+        for m in _ANY_ADDR.finditer(text, text.rfind("\n", 0, max(text.find("@"), 0)) + 1):
             addr = (m.group(1) or m.group(2)).strip(".").lower()
             if addr not in skip:
                 hits.append((addr, max(0, m.start() - 300), m.end()))
