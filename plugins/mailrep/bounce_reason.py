@@ -361,10 +361,10 @@ def _classify(status: str | None, text: str, action: str | None = None) -> str:
         if detail in ("1.1", "2.2", "1.2", "1.6", "7.25", "7.26", "7.23", "2.3", "3.4",
                       "1.7", "1.8"):
             r = reason_from_status(status)
-            by_text = reason_from_text(text)
-            if by_text in ("mailboxfull", "suspend", "blocked", "filtered", "hasmoved") \
-                    and detail == "1.1":
-                return by_text
+            if detail == "1.1":  # only a 5.1.1's words can overrule its code
+                by_text = reason_from_text(text)
+                if by_text in ("mailboxfull", "suspend", "blocked", "filtered", "hasmoved"):
+                    return by_text
             if r:
                 return r
     r = reason_from_text(text)
