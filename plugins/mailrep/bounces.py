@@ -64,7 +64,7 @@ _ADDRESS_FIELD = re.compile(r"\baddress:\s*<(" + ADDR + r")>", re.I)
 _VAGUE = frozenset({"onhold", "undefined", "systemerror", "expired"})
 _MESSAGE_ID = re.compile(r"^Message-ID:\s*(<[^>\s]+>)", re.I | re.M)
 _ADDR = re.compile(r"<?([^\s<>\"]+@[^\s<>\"]+?)>?$")
-_FIRST_ERROR = re.compile(r"<<< ?5\d\d")
+_FIRST_PERMANENT_REPLY = re.compile(r"<<< ?5\d\d")  # in a transcript
 
 
 def _addr(value: str | None) -> str:
@@ -162,7 +162,7 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
     # The remote server's own code (in the diagnostic) is more specific than the summary the
     # reporting MTA put in Status:, which is often 5.0.0 or a generic 4.4.7/5.1.1.
     remote_status = find_last_status(diag)
-    first_error = _FIRST_ERROR.search(diag) if "<<<" in diag else None
+    first_error = _FIRST_PERMANENT_REPLY.search(diag) if "<<<" in diag else None
     if first_error:
         # in a session transcript the first permanent refusal is the cause; a later "554 5.5.1 no
         # valid recipients" after DATA only follows from it
