@@ -49,7 +49,10 @@ _BOUNCE_TEXT = re.compile(
 _DELAY_TEXT = re.compile(r"(?:has been|was) delayed|delivery (?:status notification )?"
                          r"\(delay\)|will (?:continue|keep) (?:trying|to try)|"
                          r"not yet been delivered|still trying|will be retried for|"
-                         r"warning message only")  # on lower-cased text
+                         r"warning message only|"
+                         # OpenSMTPD's warning: "only a temporary failure report ... kept in
+                         # the queue ... You DO NOT NEED to re-send"
+                         r"only a temporary failure report")  # on lower-cased text
 _AUTOREPLY_SUBJECT = re.compile(r"out of (?:the )?office|auto(?:matic)?[- ]?re(?:ply|sponse)|"
                                 r"vacation|abwesenheit|away from", re.I)
 # Content-filtering gateways that relay mail inwards after their own checks (McAfee Email

@@ -667,3 +667,14 @@ def test_list_notice_subject_without_the_list_managers_stamp_is_not_a_bounce():
               b"You are not a member of this mailing list <cats@example.org>.").replace(
         b"X-MLServer: fml [fml 4.0.3 release]\r\n", b"")
     assert analyse(raw).kind == "not-bounce"
+
+
+def test_opensmtpd_temporary_failure_report_is_a_delay_notice_not_a_bounce():
+    raw = (b"From: Mailer Daemon <MAILER-DAEMON@mx.example.net>\r\n"
+           b"Subject: Delivery status notification: warning\r\n\r\n"
+           b"This is the MAILER-DAEMON, please DO NOT REPLY to this email.\r\n\r\n"
+           b"bob@example.com: Network error on destination MXs\r\n\r\n"
+           b"Please note that this is only a temporary failure report.\r\n"
+           b"The message is kept in the queue for up to 4 days.\r\n"
+           b"You DO NOT NEED to re-send the message to these recipients.\r\n")
+    assert analyse(raw).kind == "delay"
