@@ -26,6 +26,13 @@ def count_errors(report: Report) -> int:
     )
 
 
+def error_count_phrase(report: Report) -> str:
+    """" (N lookup errors)" for a status line, or "" when every lookup answered: an OK that
+    rests on fewer answers than asked for says so."""
+    errors = count_errors(report)
+    return f" ({errors} lookup errors)" if errors else ""
+
+
 def blocklist_metrics(report: Report) -> Iterator[nagiosplugin.Metric]:
     yield nagiosplugin.Metric("listed", len(report.by_status(Status.LISTED)), min=0)
     yield nagiosplugin.Metric("policy", len(report.by_status(Status.POLICY)), min=0)
@@ -233,9 +240,7 @@ class BlocklistSummary(nagiosplugin.Summary):
         report = self.resource.report
         assert report is not None
         text = f"{self.what} not listed on {lists_phrase(report)}"
-        errors = count_errors(report)
-        if errors:
-            text += f" ({errors} lookup errors)"
+        text += error_count_phrase(report)
         if self.verbose_level >= 1:
             text += f", {report.queries} queries in {report.elapsed:.2f}s"
         return text

@@ -165,7 +165,7 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
     # The remote server's own code (in the diagnostic) is more specific than the summary the
     # reporting MTA put in Status:, which is often 5.0.0 or a generic 4.4.7/5.1.1.
     remote_status = find_last_status(diag)
-    first_error = _FIRST_PERMANENT_REPLY.search(diag) if "<<<" in diag else None
+    first_error = _FIRST_PERMANENT_REPLY.search(diag)  # starts with "<<<": a fast scan
     if first_error:
         # in a session transcript the first permanent refusal is the cause; a later "554 5.5.1 no
         # valid recipients" after DATA only follows from it

@@ -22,6 +22,7 @@ import nagiosplugin
 from .blocklist_check import (
     blocklist_contexts,
     count_errors,
+    error_count_phrase,
     error_phrase,
     lists_phrase,
     verdict_lines,
@@ -177,9 +178,7 @@ class RelayChainSummary(nagiosplugin.Summary):
         )
         if exam.delivery is not None:
             text += f", delivered in {exam.delivery:.1f}s"
-        errors = count_errors(exam.report)
-        if errors:
-            text += f" ({errors} lookup errors)"
+        text += error_count_phrase(exam.report)
         if self.verbose_level >= 1:
             text += f"; {exam.auth.describe()}"
         return text
