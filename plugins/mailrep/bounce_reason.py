@@ -55,7 +55,9 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("notaccept", r"no smtp service|null mx|not accepting (?:network )?messages"),
     ("syntaxerror", r"malformed address"),
     ("policyviolation", r"protocol violation"),
-    ("blocked", r"invalid ip for sending|my name was rejected|helo .{0,40}rejected"),
+    ("blocked", r"invalid ip for sending|my name was rejected|helo .{0,40}rejected|"
+     # the sending server itself is judged (or listed as) an open relay
+     r"\bopen[- ]relay\b"),
     ("rejected", r"groups\.google\.com|permission to post|not allowed to post|"
      # the sender's address (not the client IP) is on the receiver's own list
      r"an address that has been blacklisted"),

@@ -40,6 +40,19 @@ _REMOTE_LOW = re.compile(_REMOTE.pattern)
 
 MAX_RECIPIENTS = 200
 
+# Sendmail's session transcript: "While talking to HOST:" opens the dialogue with one host;
+# "550 example.org (smtp)... 550 Host unknown" is its verdict on a host, and stands before
+# the lines of the recipients at that host. Both begin the next recipient's words, so a
+# recipient's diagnostic stops at them.
+_TRANSCRIPT_BREAK = re.compile(
+    r"^(?:\.\.\. )?while talking to |^[245]\d\d [^\s<>@]+ \(\w+\)\.\.\. ",
+    re.IGNORECASE | re.MULTILINE,
+)
+# "554 <a@b>... Remote protocol error": Sendmail's per-recipient verdict, written after the
+# server's reply ("<<< 501 ... open relay") that caused it; or that reply itself naming the
+# address ("<<< 550 5.0.0 <a@b>... User unknown"), after the command it answers.
+_SENDMAIL_VERDICT = re.compile(r"[ \t]*(?:<<< ?)?[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?<")
+
 
 def find_status(text: str) -> str | None:
     for m in _STATUS.finditer(text):
@@ -110,9 +123,13 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
             if addr not in skip:
                 hits.append((addr, max(0, m.start() - 300), m.end()))
                 break
+    if len(hits) > 1 and "<<<" in text:
+        spans = _transcript_spans(text, hits)
+    else:  # a recipient's words run to the next recipient's line
+        spans = [(a, s, hits[i + 1][1] if i + 1 < len(hits) else len(text))
+                 for i, (a, s, _e) in enumerate(hits)]
     out: list[tuple[str, str]] = []
-    for i, (addr, start, _end) in enumerate(hits):
-        stop = hits[i + 1][1] if i + 1 < len(hits) else len(text)
+    for addr, start, stop in spans:
         chunk = text[start : min(stop, start + 2000)]
         if addr in seen:
             # a second mention (e.g. "550 5.1.1 <a@b>... User unknown") adds its words
@@ -125,3 +142,32 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
         if len(out) >= MAX_RECIPIENTS:
             break
     return out
+
+
+def _transcript_spans(text: str, hits: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """(address, start, stop) per hit for a Sendmail transcript naming several recipients.
+
+    Each recipient's words are its own verdict line, the server replies just above it
+    (back to the start of the host's dialogue or the previous recipient's line), and its
+    continuation lines up to the next host dialogue or host verdict: in a transcript the
+    lines after one recipient belong to the next ("550 example.or.jp (smtp)... 550 Host
+    unknown" is about the next address, not the one above it).
+    """
+    out: list[tuple[str, int, int]] = []
+    prev_line_end = 0
+    for addr, start, _end in hits:
+        line_end = text.find("\n", start)
+        line_end = len(text) if line_end < 0 else line_end
+        if _SENDMAIL_VERDICT.match(text, start):
+            opening = None
+            for m in _TRANSCRIPT_BREAK.finditer(text, prev_line_end, start):
+                if m.group(0).lower().lstrip(". ").startswith("while"):
+                    opening = m.start()
+            if opening is not None or prev_line_end:
+                start = max(prev_line_end, opening or 0)
+        brk = _TRANSCRIPT_BREAK.search(text, line_end)
+        out.append((addr, start, brk.start() if brk else len(text)))
+        prev_line_end = line_end + 1
+    # a recipient's words end where the next one's begin, or at a host break
+    return [(a, s, min(stop, out[i + 1][1]) if i + 1 < len(out) else stop)
+            for i, (a, s, stop) in enumerate(out)]

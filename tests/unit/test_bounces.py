@@ -678,3 +678,38 @@ def test_opensmtpd_temporary_failure_report_is_a_delay_notice_not_a_bounce():
            b"The message is kept in the queue for up to 4 days.\r\n"
            b"You DO NOT NEED to re-send the message to these recipients.\r\n")
     assert analyse(raw).kind == "delay"
+
+
+# Sendmail V5: one transcript for several hosts; each recipient's verdict line follows the
+# server's reply that caused it, and a host verdict line introduces the next recipient.
+SENDMAIL_TRANSCRIPT = (
+    "   ----- Transcript of session follows -----\r\n"
+    "While talking to mx.example.org:\r\n"
+    ">>> MAIL From:<alice@example.jp>\r\n"
+    "<<< 501 <alice@example.jp>... no access from mail server [192.0.2.55] which is an"
+    " open relay.\r\n"
+    "554 <bob@example.org>... Remote protocol error\r\n"
+    "550 example.net (smtp)... 550 Host unknown\r\n"
+    "554 <carol@example.net>... 550 Host unknown (Authoritative answer from name server)\r\n"
+)
+
+
+def sendmail_transcript_bounce() -> bytes:
+    return (b"To: alice@example.jp\r\n"
+            + plain(SENDMAIL_TRANSCRIPT, "Returned mail: Unable to deliver mail"))
+
+
+def test_host_verdict_after_a_recipient_in_a_transcript_belongs_to_the_next_recipient():
+    r = analyse(sendmail_transcript_bounce()).recipients
+    assert [(x.recipient, x.reason) for x in r][1] == ("carol@example.net", "hostunknown")
+    assert "Host unknown" not in r[0].diagnostic
+
+
+def test_server_reply_above_a_recipients_verdict_line_is_its_diagnostic():
+    r = analyse(sendmail_transcript_bounce()).recipients
+    assert (r[0].recipient, r[0].reason) == ("bob@example.org", "blocked")
+
+
+def test_server_calling_the_sender_an_open_relay_is_a_block():
+    assert classify(None, "501 no access from mail server [192.0.2.55] which is an open relay"
+                    ) == "blocked"
