@@ -11,13 +11,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+# The receiving server failed on its own side, in words that name the fault: a cause even
+# when a delivery program reported it (see bounces._recipient).
+SYSTEM_FAULT = r"could not load|insufficient permission"
+names_system_fault = re.compile(SYSTEM_FAULT, re.IGNORECASE).search
+
 # (reason, pattern); first match wins, so specific causes come before broad ones.
 _TEXT_RULES: list[tuple[str, str]] = [
     # Postfix writes this when the per-recipient log is gone: nothing says what happened
     ("undefined", r"delivery report unavailable"),
     # the receiving server failed on its own side: could not read its configuration, or
     # (Sendmail EX_NOPERM) had no permission to deliver; not the mailbox's fault
-    ("systemerror", r"could not load|insufficient permission"),
+    ("systemerror", SYSTEM_FAULT),
     # the recipient's own settings refuse this sender (Facebook RCP-P2)
     ("filtered", r"recipient preferences"),
     # RFC 5321's 551 "User not local; please try <forward-path>": the mailbox is elsewhere
@@ -80,7 +85,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"barracudacentral|uceprotect|psbl\.|mailspike|listed(?<!not listed) (?:at|in|on|by)|"
      r"\bs3150\b|5\.7\.6[0-4]\d|banned sending ip|\btss0[49]\b|access denied.*ip|"
      r"client host .*(?:rejected|blocked)|ip address .*(?:blocked|rejected|denied)|"
-     r"connection refused|your ip|sender ip|has been blocked|dynamic ip|dial-?up|"
+     r"your ip|sender ip|has been blocked|dynamic ip|dial-?up|"
      r"residential|bad ip|\bcbl\b|\bsorbs\b|not allowed to send|host .* refused to talk|"
      r"sending host .* (?:rejected|blocked)|mail server ip|"
     r"messages from \d{1,3}(?:\.\d{1,3}){3}|service refused|service refuse"),
@@ -135,7 +140,9 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"delivery time expired|retry time|time ?out|timed out|undeliverable for \d|"
      r"for more than \d+ (?:hours|days)|has been delayed|gave up|giving up|queue too long|"
      r"expired|no longer trying"),
-    ("networkerror", r"connection (?:reset|closed|lost|dropped)|network|lost connection|"
+    # a TCP connection refused ("Deferred: Connection refused by [192.0.2.1]") is the
+    # network's answer, not the server's verdict on this client
+    ("networkerror", r"connection (?:reset|closed|lost|dropped|refused)|network|lost connection|"
      r"no route to host|unreachable|loops? (?:back|detected)|mail loop|too many hops|"
      r"hop count|routing loop|mail for .* loops"),
     ("notaccept", r"does not accept mail|not accept(?:ing)? (?:any )?mail|null mx|"

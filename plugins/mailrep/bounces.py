@@ -17,7 +17,7 @@ from .bounce_citation import cite
 from .bounce_json import ses_blocks
 from .bounce_mime import Parts, collect, content_type, parse
 from .bounce_model import Analysis, Citation, FailedRecipient
-from .bounce_reason import Gateway, cause_of, classify, is_hard, pseudo_status
+from .bounce_reason import Gateway, cause_of, classify, is_hard, names_system_fault, pseudo_status
 from .bounce_text import (
     ADDR,
     find_last_status,
@@ -67,6 +67,7 @@ _ADDRESS_FIELD = re.compile(r"\baddress:\s*<(" + ADDR + r")>", re.I)
 _VAGUE = frozenset({"onhold", "undefined", "systemerror", "expired"})
 _MESSAGE_ID = re.compile(r"^Message-ID:\s*(<[^>\s]+>)", re.I | re.M)
 _ADDR = re.compile(r"<?([^\s<>\"]+@[^\s<>\"]+?)>?$")
+_DSN_FIELDS = re.compile(r"\s*(?:final|original)-recipient:", re.I)
 _FIRST_PERMANENT_REPLY = re.compile(r"<<< ?5\d\d")  # in a transcript
 
 
@@ -184,7 +185,7 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
         code = find_replycode(diag)
     reason = classify(status, _unfold_reply(diag), action, raw_diag[:4000] + "\n" + context[:4000],
                       gateway)
-    if mailer and reason in _VAGUE:
+    if mailer and reason in _VAGUE and not names_system_fault(diag):
         # the delivery program failed and its words name no other cause
         reason = "mailererror"
     temporary = bool((status and status.startswith("4")) or (code and code.startswith("4"))
@@ -242,6 +243,11 @@ def _from_dsn(parts: Parts, text: str, gateway: Gateway = False) -> list[FailedR
             mailer = diag[:7].lower() == "x-unix;"
             diag = diag.split(";", 1)[1] if ";" in diag[:12] else diag
             context = chunks.get(rcpt, fallback)
+            if _DSN_FIELDS.match(context) and fallback and len(chunks) == 1:
+                # the address was found only in the status fields, which say nothing more;
+                # the report's words, naming no other address, are about this recipient
+                # (a piped "|procmail" address that the text names differently)
+                context = fallback
             if not diag.strip():
                 diag = context
             remote = block.get("remote-mta", "").split(";")[-1].strip().strip("[]") or None

@@ -539,6 +539,30 @@ def test_local_program_naming_a_full_mailbox_stays_mailboxfull():
     assert analyse(raw).recipients[0].reason == "mailboxfull"
 
 
+def test_local_program_naming_a_permission_fault_is_a_systemerror():
+    raw = dsn(status="5.3.0", diag="x").replace(
+        b"Diagnostic-Code: smtp; x", b"Diagnostic-Code: x-unix; 550 Insufficient permission")
+    assert analyse(raw).recipients[0].reason == "systemerror"
+
+
+def test_report_words_serve_a_recipient_that_only_the_status_fields_name():
+    # old Sendmail, no MIME: its text names a piped address ("|procmail ..."), the status
+    # fields below it the mailbox
+    body = ("   ----- The following addresses had permanent fatal errors -----\r\n"
+            '"|exec /usr/bin/procmail || exit 75 #bob"\r\n'
+            "   ----- Transcript of session follows -----\r\n"
+            '554 "|exec /usr/bin/procmail || exit 75 #bob"... Service unavailable\r\n'
+            "Reporting-MTA: dns; mx.example.net\r\n"
+            "Final-Recipient: RFC822; bob@example.com\r\n"
+            "Action: failed\r\nStatus: 5.5.0\r\n")
+    r = analyse(plain(body, "Returned mail: see transcript for details")).recipients[0]
+    assert (r.recipient, r.reason) == ("bob@example.com", "systemerror")
+
+
+def test_tcp_connection_refused_is_not_a_block():
+    assert classify(None, "bob... Deferred: Connection refused by [192.0.2.1]") == "networkerror"
+
+
 def test_postfix_report_without_its_log_is_undefined():
     assert classify(None, "The mail system --- Delivery report unavailable ---") == "undefined"
 
