@@ -88,7 +88,9 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"your ip|sender ip|has been blocked|dynamic ip|dial-?up|"
      r"residential|bad ip|\bcbl\b|\bsorbs\b|not allowed to send|host .* refused to talk|"
      r"sending host .* (?:rejected|blocked)|mail server ip|"
-    r"messages from \d{1,3}(?:\.\d{1,3}){3}|service refused|service refuse"),
+    r"messages from \d{1,3}(?:\.\d{1,3}){3}|service refused|service refuse|"
+     # T-Online: "554 IP=192.0.2.1 - A problem occurred. (...) (BL)", BL for a blocklisted IP
+     r"\bip=[0-9a-f.:]+ - .*\(bl\)"),
     ("spamdetected", r"content rejected|\bUBE\b|\bspam\b|junk mail|unsolicited|"
      r"bulk e?-?mail|content .* rejected|"
      r"message .* (?:looks|appears|seems) .*spam|spam ?assassin|scored as"),
@@ -370,9 +372,11 @@ def _classify(status: str | None, text: str, action: str | None = None) -> str:
         if detail in ("1.1", "2.2", "1.2", "1.6", "7.25", "7.26", "7.23", "2.3", "3.4",
                       "1.7", "1.8"):
             r = reason_from_status(status)
-            if detail == "1.1":  # only a 5.1.1's words can overrule its code
+            # only a 5.1.1's words can overrule its code, and only with a cause of another
+            # kind: "5.1.1 inactive email address" (iCloud) is still an address not served
+            if detail == "1.1":
                 by_text = reason_from_text(text)
-                if by_text in ("mailboxfull", "suspend", "blocked", "filtered", "hasmoved"):
+                if by_text in ("mailboxfull", "blocked", "filtered", "hasmoved"):
                     return by_text
             if r:
                 return r

@@ -737,3 +737,13 @@ def test_server_reply_above_a_recipients_verdict_line_is_its_diagnostic():
 def test_server_calling_the_sender_an_open_relay_is_a_block():
     assert classify(None, "501 no access from mail server [192.0.2.55] which is an open relay"
                     ) == "blocked"
+
+
+def test_tonline_bl_code_is_a_block():
+    text = ("554 IP=192.0.2.254 - A problem occurred. (Ask your postmaster for help or to contact"
+            " tosa@rx.t-online.de to clarify.) (BL)")
+    assert classify("5.5.0", text) == "blocked"
+
+
+def test_inactive_address_under_a_5_1_1_code_stays_user_unknown():
+    assert classify("5.1.1", "550 5.1.1 <bob@icloud.com>: inactive email address") == "userunknown"
