@@ -131,7 +131,9 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"socket error"),
     ("norelaying", r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|"
      r"prohibited)|unable to relay|not permitted to relay|we do not relay|no relaying|"
-     r"relay not permitted|relaying denied|not a gateway"),
+     r"relay not permitted|relaying denied|not a gateway|"
+     # older MTAs' refusal to relay for a client they do not serve
+     r"insecure mail relay"),
     ("toomanyconn", r"too many (?:connections|sessions|concurrent)|connection limit|"
      r"too many simultaneous"),
     ("speeding", r"rate limit|too many (?:messages|emails|recipients)|sending rate|"

@@ -123,7 +123,7 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
             if addr not in skip:
                 hits.append((addr, max(0, m.start() - 300), m.end()))
                 break
-    if len(hits) > 1 and "<<<" in text:
+    if hits and "<<<" in text:
         spans = _transcript_spans(text, hits)
     else:  # a recipient's words run to the next recipient's line
         spans = [(a, s, hits[i + 1][1] if i + 1 < len(hits) else len(text))
@@ -145,7 +145,7 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
 
 
 def _transcript_spans(text: str, hits: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """(address, start, stop) per hit for a Sendmail transcript naming several recipients.
+    """(address, start, stop) per recipient line of a Sendmail session transcript.
 
     Each recipient's words are its own verdict line, the server replies just above it
     (back to the start of the host's dialogue or the previous recipient's line), and its

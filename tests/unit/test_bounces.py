@@ -747,3 +747,16 @@ def test_tonline_bl_code_is_a_block():
 
 def test_inactive_address_under_a_5_1_1_code_stays_user_unknown():
     assert classify("5.1.1", "550 5.1.1 <bob@icloud.com>: inactive email address") == "userunknown"
+
+
+def test_another_hosts_deferral_after_the_only_recipient_is_not_its_cause():
+    body = ("   ----- Transcript of session follows -----\r\n"
+            "While talking to mx.example.org:\r\n>>> MAIL From:<alice@example.jp>\r\n"
+            "<<< 550 Sender refused\r\n554 <bob@example.org>... Remote protocol error\r\n"
+            "421 example.net (smtp)... Deferred: Connection timed out during user open\r\n")
+    raw = b"To: alice@example.jp\r\n" + plain(body, "Returned mail: Unable to deliver mail")
+    assert "timed out" not in analyse(raw).recipients[0].diagnostic
+
+
+def test_insecure_mail_relay_refusal_is_norelaying():
+    assert classify(None, "<<< 550 Insecure Mail Relay") == "norelaying"
