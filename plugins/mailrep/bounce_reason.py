@@ -168,6 +168,9 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("mailererror", r"mailer error|mailer failure|command failed|exit status|procmail"),
     # Postfix names the real cause after this prefix; only when nothing else matched
     ("userunknown", r"recipient (?:address )?rejected|address rejected"),
+    # the recipient, not the sender, was refused and no cause is given: the receiving
+    # side's own filter (Sisimai's "rejected" is a refusal of the sender)
+    ("filtered", r"recipients? (?:was|were|has been|have been) rejected"),
     ("rejected", r"sender .*rejected|rejected .*sender|sender address|envelope sender|"
      r"from address|domain of sender|sender domain|mail from|sender verify|"
      r"return-path|rejected|refused|denied|not accepted"),

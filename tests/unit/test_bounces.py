@@ -760,3 +760,8 @@ def test_another_hosts_deferral_after_the_only_recipient_is_not_its_cause():
 
 def test_insecure_mail_relay_refusal_is_norelaying():
     assert classify(None, "<<< 550 Insecure Mail Relay") == "norelaying"
+
+
+def test_recipient_refused_without_a_cause_is_filtered_not_a_sender_rejection():
+    assert classify(None, "Each of the following recipients was rejected by a remote mail"
+                    " server.") == "filtered"
