@@ -259,7 +259,9 @@ def _from_dsn(parts: Parts, text: str, gateway: Gateway = False) -> list[FailedR
     return out
 
 
-_SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
+# RFC 3464's three, and Postfix's "deliverable": its answer to an address verification
+# ("sendmail -bv"), saying the address would be delivered
+_SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded", "deliverable"})
 
 
 def _kind_from_actions(rcpts: list[FailedRecipient]) -> str:

@@ -765,3 +765,8 @@ def test_insecure_mail_relay_refusal_is_norelaying():
 def test_recipient_refused_without_a_cause_is_filtered_not_a_sender_rejection():
     assert classify(None, "Each of the following recipients was rejected by a remote mail"
                     " server.") == "filtered"
+
+
+def test_postfix_address_verification_saying_deliverable_is_a_success_report():
+    a = analyse(dsn(action="deliverable", status="2.1.5", diag="250 2.1.5 Ok"))
+    assert (a.kind, a.recipients[0].reason) == ("success", "delivered")
