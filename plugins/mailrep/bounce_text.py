@@ -29,7 +29,10 @@ _STATUS = re.compile(r"([245])(?<![\d.][245])\.(\d{1,3})\.(\d{1,3})(?![\d.]|-\d)
 # A reply code at a line start or after a space, "(", ":" or "<": the same as
 # "(?:^|[\s(:<])([245][0-5]\d)" with MULTILINE (a newline is a space), checked after the
 # code for the same reason as in _STATUS.
-_REPLY = re.compile(r"([245][0-5]\d)(?<![^\s(:<][245][0-5]\d)(?:[ -]|$)", re.MULTILINE)
+# After the code: a space or "-" (RFC 5321), or a ":" or "," then a space, as providers
+# write it ("550: : User unknown", "ERROR_CODE :550, ..."); not an IPv6 group ("220:6d").
+_REPLY = re.compile(r"([245][0-5]\d)(?<![^\s(:<][245][0-5]\d)(?:[ -]|[:,](?=\s)|$)",
+                    re.MULTILINE)
 _REMOTE = re.compile(
     r"(?:host|server|mx|from remote mail server|talking to)[ :]+\[?([a-z0-9.-]+\.[a-z]{2,})",
     re.IGNORECASE,
@@ -72,8 +75,17 @@ def find_last_status(text: str) -> str | None:
 
 
 def find_replycode(text: str) -> str | None:
-    m = _REPLY.search(text)
-    return m.group(1) if m else None
+    """The first error reply code (4xx/5xx); a 2xx only when the text holds no error code.
+
+    A transcript can quote a greeting ("220-mx.example.org ... 421 4.2.1 Service refused")
+    or a number from a details list before the refusal itself.
+    """
+    success = None
+    for m in _REPLY.finditer(text):
+        if m.group(1)[0] != "2":
+            return m.group(1)
+        success = success or m.group(1)
+    return success
 
 
 def find_remote_host(text: str) -> str | None:

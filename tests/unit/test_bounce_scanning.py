@@ -81,7 +81,7 @@ def test_recipient_lines_are_the_pattern_matches(text):
 
 
 _STATUS_SPEC = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]|-\d)")
-_REPLY_SPEC = re.compile(r"(?:^|[\s(:<])([245][0-5]\d)(?:[ -]|$)", re.M)
+_REPLY_SPEC = re.compile(r"(?:^|[\s(:<])([245][0-5]\d)(?:[ -]|[:,](?=\s)|$)", re.M)
 
 
 @settings(max_examples=600, deadline=None)

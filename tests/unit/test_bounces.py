@@ -2,6 +2,7 @@
 
 from mailrep.bounce_citation import cite, normalise_zone
 from mailrep.bounce_reason import classify
+from mailrep.bounce_text import find_replycode
 from mailrep.bounces import analyse, deduplicate
 
 DSN = (
@@ -770,3 +771,15 @@ def test_recipient_refused_without_a_cause_is_filtered_not_a_sender_rejection():
 def test_postfix_address_verification_saying_deliverable_is_a_success_report():
     a = analyse(dsn(action="deliverable", status="2.1.5", diag="250 2.1.5 Ok"))
     assert (a.kind, a.recipients[0].reason) == ("success", "delivered")
+
+
+def test_reply_code_is_the_refusal_not_a_greeting_quoted_before_it():
+    assert find_replycode("220-mx.example.org 421 4.2.1 Service refused, try later") == "421"
+
+
+def test_reply_code_followed_by_a_colon_is_found():
+    assert find_replycode("<bob@example.com>: 550: : User unknown") == "550"
+
+
+def test_ipv6_group_is_not_a_reply_code():
+    assert find_replycode("[(0) example.com. [2606:2800:220:6d::1]:25: socket error]") is None
