@@ -47,10 +47,10 @@ MAX_RECIPIENTS = 200
 # "550 example.org (smtp)... 550 Host unknown" is its verdict on a host, and stands before
 # the lines of the recipients at that host. Both begin the next recipient's words, so a
 # recipient's diagnostic stops at them.
-_TRANSCRIPT_BREAK = re.compile(
-    r"^(?:\.\.\. )?while talking to |^[245]\d\d [^\s<>@]+ \(\w+\)\.\.\. ",
-    re.IGNORECASE | re.MULTILINE,
-)
+_HOST_DIALOGUE = r"^(?:\.\.\. )?while talking to "
+_TRANSCRIPT_BREAK = re.compile(_HOST_DIALOGUE + r"|^[245]\d\d [^\s<>@]+ \(\w+\)\.\.\. ",
+                               re.IGNORECASE | re.MULTILINE)
+_DIALOGUE_OPENING = re.compile(_HOST_DIALOGUE, re.IGNORECASE | re.MULTILINE)
 # "554 <a@b>... Remote protocol error": Sendmail's per-recipient verdict, written after the
 # server's reply ("<<< 501 ... open relay") that caused it; or that reply itself naming the
 # address ("<<< 550 5.0.0 <a@b>... User unknown"), after the command it answers.
@@ -171,12 +171,8 @@ def _transcript_spans(text: str, hits: list[tuple[str, int, int]]) -> list[tuple
         line_end = text.find("\n", start)
         line_end = len(text) if line_end < 0 else line_end
         if _SENDMAIL_VERDICT.match(text, start):
-            opening = None
-            for m in _TRANSCRIPT_BREAK.finditer(text, prev_line_end, start):
-                if m.group(0).lower().lstrip(". ").startswith("while"):
-                    opening = m.start()
-            if opening is not None or prev_line_end:
-                start = max(prev_line_end, opening or 0)
+            openings = [m.start() for m in _DIALOGUE_OPENING.finditer(text, prev_line_end, start)]
+            start = openings[-1] if openings else (prev_line_end or start)
         brk = _TRANSCRIPT_BREAK.search(text, line_end)
         out.append((addr, start, brk.start() if brk else len(text)))
         prev_line_end = line_end + 1
