@@ -42,6 +42,7 @@ _REMOTE = re.compile(
 _REMOTE_LOW = re.compile(_REMOTE.pattern)
 
 MAX_RECIPIENTS = 200
+CHUNK_LIMIT = 2000  # characters of one recipient's words kept from the text
 
 # Sendmail's session transcript: "While talking to HOST:" opens the dialogue with one host;
 # "550 example.org (smtp)... 550 Host unknown" is its verdict on a host, and stands before
@@ -142,7 +143,7 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
                  for i, (a, s, _e) in enumerate(hits)]
     out: list[tuple[str, str]] = []
     for addr, start, stop in spans:
-        chunk = text[start : min(stop, start + 2000)]
+        chunk = text[start : min(stop, start + CHUNK_LIMIT)]
         if addr in seen:
             # a second mention (e.g. "550 5.1.1 <a@b>... User unknown") adds its words
             for j, (a, d) in enumerate(out):
@@ -173,7 +174,9 @@ def _transcript_spans(text: str, hits: list[tuple[str, int, int]]) -> list[tuple
         if _SENDMAIL_VERDICT.match(text, start):
             openings = [m.start() for m in _DIALOGUE_OPENING.finditer(text, prev_line_end, start)]
             start = openings[-1] if openings else (prev_line_end or start)
-        brk = _TRANSCRIPT_BREAK.search(text, line_end)
+        # words beyond CHUNK_LIMIT are cut anyway: look no further for the break (the
+        # 300 lets a break line that starts inside the limit match whole)
+        brk = _TRANSCRIPT_BREAK.search(text, line_end, start + CHUNK_LIMIT + 300)
         out.append((addr, start, brk.start() if brk else len(text)))
         prev_line_end = line_end + 1
     # a recipient's words end where the next one's begin, or at a host break

@@ -54,3 +54,15 @@ def test_huge_header_returns(size):
     tail = b"\r\nFrom: MAILER-DAEMON@x.example\r\n\r\n<a@b.example>:\r\n"
     raw = b"Subject: " + b"x" * size + tail
     assert analyse(raw).kind
+
+
+@settings(max_examples=2, deadline=1000)
+@given(st.integers(min_value=400, max_value=800))
+def test_transcript_with_many_recipients_and_a_long_tail_returns(count):
+    # each recipient's words are searched for a host break: the search must stay near the
+    # recipient's line, not run to the end of a megabyte for every one of them
+    lines = b"".join(b"554 <a%d@example.com>... Remote protocol error\r\n" % i
+                     for i in range(count))
+    raw = (b"From: MAILER-DAEMON@x.example\r\nSubject: Returned mail\r\n\r\n"
+           b"<<< 550 refused\r\n" + lines + (b"x" * 70 + b"\r\n") * 15000)
+    assert analyse(raw).kind == "bounce"
