@@ -155,7 +155,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"bad sequence|invalid command"),
     ("securityerror", r"tls|starttls|encryption required|certificate|insecure|"
      r"authentication mechanism"),
-    ("policyviolation", r"header error|security (?:issue|risk|policy)|policy|prohibited|"
+    ("policyviolation", r"header error|security (?:issue|risk)|polic(?:y|ies)|prohibited|"
      r"not allowed|not permitted|forbidden"),
     ("systemfull", r"system (?:is )?full|disk full|out of disk|insufficient system storage"),
     ("onhold", r"on hold|onhold"),

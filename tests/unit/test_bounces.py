@@ -783,3 +783,7 @@ def test_reply_code_followed_by_a_colon_is_found():
 
 def test_ipv6_group_is_not_a_reply_code():
     assert find_replycode("[(0) example.com. [2606:2800:220:6d::1]:25: socket error]") is None
+
+
+def test_refusal_under_security_policies_plural_is_a_policy_violation():
+    assert classify(None, "554 email rejected due to security policies") == "policyviolation"
