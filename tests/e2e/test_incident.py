@@ -150,7 +150,7 @@ def test_bounce_check_over_imaps_names_blocked_psbl_and_the_relay(incident, acce
 def test_bounce_check_status_line_cites_psbl_for_the_relay(incident, access):
     r = run(checks.bounce_rate_imap(access))
     assert r.code in (WARNING, CRITICAL), r.stdout
-    assert f"1 cite {ZONE} for {RELAY_IP}" in r.status
+    assert f"1 cites {ZONE} for {RELAY_IP}" in r.status
 
 
 def test_bounce_check_on_the_maildir_agrees_with_imaps(incident, access):

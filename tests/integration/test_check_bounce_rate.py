@@ -47,7 +47,7 @@ MIXED = [mk.blocklisted(ip=RELAY), mk.unknown_user(), mk.delayed(), mk.ordinary(
 def test_blocklist_bounce_names_zone_and_ip_on_the_first_line(tmp_path):
     r = bounce_rate("--dir", str(write_dir(tmp_path / "b", MIXED)), "--sent", "100")
     assert r.status == (
-        f"BOUNCES WARNING - 2 of 100 sent bounced (2.0%); 1 cite psbl.surriel.com for {RELAY}"
+        f"BOUNCES WARNING - 2 of 100 sent bounced (2.0%); 1 cites psbl.surriel.com for {RELAY}"
     )
     assert r.code == 1
 
@@ -117,7 +117,7 @@ def test_the_same_bounce_twice_counts_once(tmp_path):
 
 def test_long_output_groups_by_cause_reason_domain_and_blocklist(tmp_path):
     r = bounce_rate("--dir", str(write_dir(tmp_path / "b", MIXED)))
-    assert f"blocklist psbl.surriel.com: 1 bounces for {RELAY}" in r.stdout
+    assert f"blocklist psbl.surriel.com: 1 bounce for {RELAY}" in r.stdout
     assert "by cause: " in r.stdout and "by reason: " in r.stdout
     assert "by recipient domain: example.net 2" in r.stdout
 
