@@ -15,6 +15,7 @@ from typing import Any
 import nagiosplugin
 
 from .dnsbl import Report, Status, Verdict
+from .wording import counted
 
 
 def count_errors(report: Report) -> int:
@@ -30,7 +31,7 @@ def error_count_phrase(report: Report) -> str:
     """" (N lookup errors)" for a status line, or "" when every lookup answered: an OK that
     rests on fewer answers than asked for says so."""
     errors = count_errors(report)
-    return f" ({errors} lookup errors)" if errors else ""
+    return f" ({counted(errors, 'lookup error')})" if errors else ""
 
 
 def blocklist_metrics(report: Report) -> Iterator[nagiosplugin.Metric]:
@@ -220,9 +221,9 @@ def lists_phrase(report: Report, of: bool = False) -> str:
     """``12 lists`` or ``1 of 12 lists`` (lists that list something)."""
     n = len(report.zones)
     if not of:
-        return f"{n} lists"
+        return counted(n, "list")
     hit = {v.zone.name for v in report.by_status(Status.LISTED, Status.POLICY)}
-    return f"{len(hit)} of {n} lists"
+    return f"{len(hit)} of {counted(n, 'list')}"
 
 
 class BlocklistSummary(nagiosplugin.Summary):

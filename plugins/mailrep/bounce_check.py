@@ -17,6 +17,7 @@ from .blocklist_check import InfoContext
 from .bounce_report import BounceRecord, BounceSummary, summarise
 from .cli import RunContext
 from .errors import CannotJudge
+from .wording import counted
 
 
 class Verification(dict):  # (zone, ip) -> "listed" | "not listed" | "error: ..." | "skipped: ..."
@@ -207,14 +208,11 @@ def _window_text(args: argparse.Namespace) -> str:
     return "in all mail" if args.since == "all" else f"in the last {args.since}"
 
 
-def _bounces(n: int) -> str:
-    return f"{n} bounce" if n == 1 else f"{n} bounces"
-
-
 def citation_phrase(summary: BounceSummary, limit: int = 2) -> str:
     parts = []
     for (zone, ip), n in summary.citations().most_common(limit):
-        parts.append(f"{n} cite{'s' if n == 1 else ''} {zone}" + (f" for {ip}" if ip else ""))
+        # "1 cites psbl.surriel.com", "2 cite ...": the verb agrees with the count
+        parts.append(f"{counted(n, 'cites', 'cite')} {zone}" + (f" for {ip}" if ip else ""))
     return "; ".join(parts)
 
 
@@ -230,7 +228,7 @@ class BounceSummaryText(nagiosplugin.Summary):
         if self.r.sent is not None:
             text = f"{n} of {self.r.sent} sent bounced ({self.r.rate:.1f}%)"
         else:
-            text = f"{_bounces(n)} {_window_text(self.r.args)} (no sent count)"
+            text = f"{counted(n, 'bounce')} {_window_text(self.r.args)} (no sent count)"
         cited = citation_phrase(s)
         if cited:
             text += f"; {cited}"
@@ -257,7 +255,8 @@ class BounceSummaryText(nagiosplugin.Summary):
         for (zone, ip), n in s.citations().most_common():
             state = self.r.verification.get((zone, ip))
             extra = f" — now {state}" if state else ""
-            lines.append(f"blocklist {zone}: {_bounces(n)} for {ip or 'an unnamed address'}{extra}")
+            who = ip or "an unnamed address"
+            lines.append(f"blocklist {zone}: {counted(n, 'bounce')} for {who}{extra}")
         lines.append("by cause: " + _counts(s.by(lambda r: r.recipient.cause)))
         lines.append("by reason: " + _counts(s.by(lambda r: r.recipient.reason)))
         lines.append("by recipient domain: " + _counts(s.by(lambda r: r.domain), 10))

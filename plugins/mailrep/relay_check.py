@@ -32,6 +32,7 @@ from .blocklist_check import (
 from .dnsbl import Status
 from .relay_chain import ENTRY, RECEIVER, SENDER, ChainHop, Examination
 from .relay_source import NotDelivered
+from .wording import counted
 
 AUTH_STATES = {"ok": 0, "warning": 1, "critical": 2}
 
@@ -173,7 +174,7 @@ class RelayChainSummary(nagiosplugin.Summary):
         assert exam is not None and exam.report is not None
         chain = exam.chain
         text = (
-            f"{len(chain.checked)} of {len(chain.hops)} hops checked, none listed on "
+            f"{len(chain.checked)} of {counted(len(chain.hops), 'hop')} checked, none listed on "
             f"{lists_phrase(exam.report)}"
         )
         if exam.delivery is not None:
@@ -257,7 +258,8 @@ def hop_line(exam: Examination, hop: ChainHop) -> str:
 def chain_lines(exam: Examination, verbose: int) -> list[str]:
     chain = exam.chain
     lines = [
-        f"chain of {len(chain.hops)} hops (hop 1 = origin), receiver {', '.join(chain.receiver)}"
+        f"chain of {counted(len(chain.hops), 'hop')} (hop 1 = origin), "
+        f"receiver {', '.join(chain.receiver)}"
         + (f", from {exam.source}" if exam.source else "")
         + ":"
     ]

@@ -123,13 +123,13 @@ def test_mail_to_bob_comes_back_to_alice_as_undelivered_mail(incident, bounce):
 def test_check_dnsbl_finds_the_submission_server_clean(incident, access):
     r = run(checks.dnsbl(access, SENDER_IP))
     assert r.code == 0, r.stdout
-    assert r.status == f"DNSBL OK - {SENDER_IP} not listed on 1 lists"
+    assert r.status == f"DNSBL OK - {SENDER_IP} not listed on 1 list"
 
 
 def test_check_dnsbl_finds_the_relay_critical_on_psbl(incident, access):
     r = run(checks.dnsbl(access, RELAY_IP))
     assert r.code == CRITICAL, r.stdout
-    assert r.status == f"DNSBL CRITICAL - {RELAY_IP} listed on {ZONE} (1 of 1 lists)"
+    assert r.status == f"DNSBL CRITICAL - {RELAY_IP} listed on {ZONE} (1 of 1 list)"
 
 
 def test_round_trip_is_critical_naming_the_relay_hop(incident, access):
@@ -174,7 +174,7 @@ def test_bounce_check_with_verify_is_critical_while_the_relay_is_still_listed(in
 def test_check_dnsbl_finds_the_relay_clean_once_delisted(delisted, access):
     r = run(checks.dnsbl(access, RELAY_IP))
     assert r.code == 0, r.stdout
-    assert r.status == f"DNSBL OK - {RELAY_IP} not listed on 1 lists"
+    assert r.status == f"DNSBL OK - {RELAY_IP} not listed on 1 list"
 
 
 def test_round_trip_is_ok_once_the_relay_is_delisted(delisted, access):

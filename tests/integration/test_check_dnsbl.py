@@ -42,13 +42,13 @@ def psbl(rbldnsd):
 def test_listed_address_is_critical_and_the_first_line_names_address_and_list(psbl):
     r = dnsbl(psbl.nameserver, "-z", "psbl.surriel.com", "-H", LISTED_IP)
     assert r.code == 2
-    assert r.status == f"DNSBL CRITICAL - {LISTED_IP} listed on psbl.surriel.com (1 of 1 lists)"
+    assert r.status == f"DNSBL CRITICAL - {LISTED_IP} listed on psbl.surriel.com (1 of 1 list)"
 
 
 def test_clean_address_is_ok(psbl):
     r = dnsbl(psbl.nameserver, "-z", "psbl.surriel.com", "-H", CLEAN_IP)
     assert r.code == 0
-    assert r.status == f"DNSBL OK - {CLEAN_IP} not listed on 1 lists"
+    assert r.status == f"DNSBL OK - {CLEAN_IP} not listed on 1 list"
 
 
 def test_perfdata_counts_listings_errors_and_checks(psbl):

@@ -60,7 +60,7 @@ def test_listed_relay_is_critical_and_the_first_line_names_the_hop(psbl):
 def test_clean_chain_is_ok_and_says_how_many_hops_were_checked(clean):
     r = relay_chain(clean.nameserver, "--file", PROVIDER)
     assert r.code == 0
-    assert r.status == "RELAY CHAIN OK - 2 of 5 hops checked, none listed on 1 lists"
+    assert r.status == "RELAY CHAIN OK - 2 of 5 hops checked, none listed on 1 list"
 
 
 def test_listed_sender_side_hop_below_the_entry_is_critical_too(rbldnsd):

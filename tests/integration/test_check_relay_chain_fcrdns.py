@@ -78,4 +78,4 @@ def test_long_output_gives_fcrdns_and_helo_per_hop(resolver):
 def test_fcrdns_failures_do_not_change_the_state(resolver):
     r = run(resolver)
     assert r.code == 0
-    assert r.status == "RELAY CHAIN OK - 2 of 2 hops checked, none listed on 1 lists"
+    assert r.status == "RELAY CHAIN OK - 2 of 2 hops checked, none listed on 1 list"

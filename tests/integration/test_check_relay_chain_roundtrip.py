@@ -65,7 +65,7 @@ def test_round_trip_is_ok_once_the_relay_is_unlisted(incident_lab, probe_passwor
     incident_lab.unlist(RELAY_IP)
     r = round_trip(incident_lab, probe_password_file)
     assert r.code == 0, r.stdout
-    assert r.status.startswith("RELAY CHAIN OK - 3 of 3 hops checked, none listed on 1 lists")
+    assert r.status.startswith("RELAY CHAIN OK - 3 of 3 hops checked, none listed on 1 list")
 
 
 def test_round_trip_reports_delivery_time_as_perfdata(incident_lab, probe_password_file):
