@@ -154,18 +154,25 @@ def verdict_lines(report: Report, verbose: int) -> list[str]:
     return lines
 
 
+def verdict_json(v: Verdict) -> dict[str, Any]:
+    """One list's answer, as both check_dnsbl and check_relay_chain print it in JSON."""
+    return {
+        "zone": v.zone_shown,
+        "status": v.status.value,
+        "codes": list(v.codes),
+        "meaning": v.meaning or None,
+        "txt": list(v.txt),
+        "error": v.error or None,
+        "url": v.url or None,
+    }
+
+
 def verdicts_json(report: Report) -> list[dict[str, Any]]:
     return [
         {
             "address": v.item.text,
             "source": v.item.label or None,
-            "zone": v.zone_shown,
-            "status": v.status.value,
-            "codes": list(v.codes),
-            "meaning": v.meaning or None,
-            "txt": list(v.txt),
-            "error": v.error or None,
-            "url": v.url or None,
+            **verdict_json(v),
             "elapsed": round(v.elapsed, 4),
         }
         for v in report.verdicts

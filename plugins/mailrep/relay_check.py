@@ -25,6 +25,7 @@ from .blocklist_check import (
     error_count_phrase,
     error_phrase,
     lists_phrase,
+    verdict_json,
     verdict_lines,
     zone_names,
     zones_json,
@@ -310,18 +311,7 @@ def exam_json(exam: Examination | None) -> dict[str, Any]:
                     "error": ptr.error or None,
                     "helo_matches_ptr": ptr.helo_matches(h.helo),
                 },
-                "blocklists": [
-                    {
-                        "zone": v.zone_shown,
-                        "status": v.status.value,
-                        "codes": list(v.codes),
-                        "meaning": v.meaning or None,
-                        "txt": list(v.txt),
-                        "error": v.error or None,
-                        "url": v.url or None,
-                    }
-                    for v in verdicts
-                ],
+                "blocklists": [verdict_json(v) for v in verdicts],
             }
         )
     entry = exam.chain.entry_hop
