@@ -38,8 +38,9 @@ examples:
   check_bounce_rate --dir ./bounces --verify -n 127.0.0.1      is the cited IP still listed?
 
 states: the bounce rate (percent of sent; without a sent count, the number of bounces) is
-judged by -w/-c (defaults 5 and 10); any bounce caused by a block or citing a blocklist is at
-least WARNING (--blocked-warning 0); hard bounces by --hard-warning/--hard-critical. With
+judged by -w/-c (defaults 5 and 10); any blocklist bounce (one that cites a blocklist or
+refuses the sending address itself: reasons blocked, badreputation) is at least WARNING
+(--blocked-warning 0); hard bounces by --hard-warning/--hard-critical. With
 --verify, a cited address that is still listed is CRITICAL and one delisted since no longer
 counts as blocked. An unreadable mailbox is UNKNOWN.
 """
@@ -118,8 +119,9 @@ def build_parser() -> PluginParser:
         type=nagios_range,
         default="0",
         metavar="RANGE",
-        help="bounces caused by a block or a blocklist that make WARNING (default 0: any; "
-        "one listed relay is an emergency at any rate)",
+        help="blocklist bounces (citing a blocklist, or refusing the sending address: "
+        "reasons blocked, badreputation) that make WARNING (default 0: any; one listed "
+        "relay is an emergency at any rate)",
     )
     th.add_argument(
         "--blocked-critical",

@@ -11,6 +11,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
+# Reasons that name the sending address as refused: what a blocklist listing looks like
+# when the rejection does not name the list (Microsoft S3150, Yahoo TSS04, "your IP").
+_BLOCKLIST_REASONS = frozenset({"blocked", "badreputation"})
+
 
 class BounceRecord(NamedTuple):
     source: str  # file name, Maildir key or IMAP UID
@@ -48,8 +52,13 @@ class BounceSummary(NamedTuple):
 
     @property
     def blocked(self) -> int:
-        """Bounces caused by a block (a blocklist citation always counts as one)."""
-        return sum(1 for r in self.records if r.recipient.cause == "block" or r.zone)
+        """Blocklist bounces: the rejection cites a blocklist, or refuses the sending address
+        itself (reason ``blocked``) or its reputation (``badreputation``). Other refusals of
+        the "block" cause (spam content, policy, SPF/DKIM, a refused sender address, a
+        missing PTR) are judged by the rate, not by the any-blocklist-bounce threshold: one
+        spam-flagged message is not an emergency, one listed relay is."""
+        return sum(1 for r in self.records
+                   if r.zone or r.recipient.reason in _BLOCKLIST_REASONS)
 
     def by(self, key: Callable[[BounceRecord], Any]) -> Counter[Any]:
         return Counter(key(r) for r in self.records)

@@ -80,3 +80,14 @@ def test_citations_group_by_zone_and_ip():
 def test_a_citation_counts_as_blocked_whatever_the_cause():
     s = run(message("1", bounce(rcpt("a@x.test", "soft", "rejected", "bl.spamcop.net", None))))
     assert s.blocked == 1
+
+
+def test_a_refusal_of_the_sending_address_counts_as_a_blocklist_bounce_without_a_zone():
+    s = run(message("1", bounce(rcpt("a@x.test", "block", "blocked"),
+                                rcpt("b@x.test", "block", "badreputation"))))
+    assert s.blocked == 2
+
+
+def test_a_spam_content_rejection_is_a_block_cause_but_not_a_blocklist_bounce():
+    s = run(message("1", bounce(rcpt("a@x.test", "block", "spamdetected"))))
+    assert (s.count("block"), s.blocked) == (1, 0)
