@@ -72,8 +72,10 @@ class Dovecot:
     """One running Dovecot: ``imap_port`` (plain + STARTTLS) and ``imaps_port`` on ``host``."""
 
     def __init__(self, users: dict[str, str], host: str = "127.0.0.1",
-                 workdir: Path | None = None, tls: TlsFiles | None = None) -> None:
+                 workdir: Path | None = None, tls: TlsFiles | None = None,
+                 extra_config: str = "") -> None:
         self.users = dict(users)
+        self.extra_config = extra_config  # appended to dovecot.conf (e.g. a capability list)
         self.host = host
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="dovecot-"))
@@ -295,7 +297,7 @@ service stats {{
     port = 0
   }}
 }}
-"""
+{self.extra_config}"""
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -340,8 +342,10 @@ def dovecot() -> Iterator[DovecotFactory]:
     """
     started: list[Dovecot] = []
 
-    def start(users: dict[str, str] | None = None, host: str = "127.0.0.1") -> Dovecot:
-        server = Dovecot(users or {"alice": "alice-password"}, host=host)
+    def start(users: dict[str, str] | None = None, host: str = "127.0.0.1",
+              extra_config: str = "") -> Dovecot:
+        server = Dovecot(users or {"alice": "alice-password"}, host=host,
+                         extra_config=extra_config)
         started.append(server)
         try:
             return server.start()

@@ -1,7 +1,8 @@
 """The probe's clean-up decision, told by the IMAP commands it sends: only the probe's UID
 is flagged and expunged (UID EXPUNGE), never a plain EXPUNGE; without UIDPLUS nothing is
-touched at all. (The real-server side is in tests/integration/test_probe.py; Dovecot always
-offers UIDPLUS, so the server without it is played by this recorder.)"""
+touched at all. (The real-server side is in tests/integration/test_probe.py, and, with a
+Dovecot configured not to offer UIDPLUS, in tests/integration/test_probe_without_uidplus.py;
+here the commands themselves are checked.)"""
 
 from __future__ import annotations
 
