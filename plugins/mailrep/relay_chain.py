@@ -28,9 +28,11 @@ really runs, so its ``-V`` and ``-h`` load none of it.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import authresults, fcrdns
 from .addresses import is_global, parse_ip
@@ -287,6 +289,36 @@ class Examination(NamedTuple):
         return [h for h in self.chain.hops if self.hop_status(h) == status.value]
 
 
+class _Background:
+    """FCrDNS in a thread of its own, asking its PTR and A questions while the blocklist
+    lookups run rather than after them: a slow reverse zone no longer adds its time to the
+    run's. A daemon thread, so a run that ``-t`` ends does not wait for it; its resolver has
+    the run's deadline, so it ends by then anyway."""
+
+    def __init__(self, check: Callable[..., dict[str, Fcrdns]], *args: Any) -> None:
+        self._found: dict[str, Fcrdns] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(check, args), daemon=True,
+                                        name="fcrdns")
+        self._thread.start()
+
+    def _run(self, check: Callable[..., dict[str, Fcrdns]], args: tuple[Any, ...]) -> None:
+        try:
+            self._found = check(*args)
+        except BaseException as exc:  # handed to the main thread, which reports it
+            self._error = exc
+
+    def result(self, ips: Sequence[str], deadline: float | None) -> dict[str, Fcrdns]:
+        """What FCrDNS found; a lookup still running past the deadline is a timeout."""
+        wait = None if deadline is None else max(0.0, deadline - time.monotonic()) + 1.0
+        self._thread.join(wait)
+        if self._error is not None:
+            raise self._error
+        if self._found is None:
+            return {ip: Fcrdns(ip, error="timed out") for ip in dict.fromkeys(ips)}
+        return self._found
+
+
 def examine(
     message: bytes | str,
     config: BlocklistConfig,
@@ -314,8 +346,7 @@ def examine(
         for ip in ips
     ]
     settings = config.settings
-    report = lookup(items, config.zones, settings)
-    ptr: dict[str, Fcrdns] = {}
+    reverse = None
     if fcrdns_on:
         resolver = StubResolver(
             list(settings.nameservers),
@@ -323,7 +354,9 @@ def examine(
             concurrency=settings.concurrency,
             deadline=settings.deadline,
         )
-        ptr = fcrdns.check(ips, resolver)
+        reverse = _Background(fcrdns.check, ips, resolver)
+    report = lookup(items, config.zones, settings)
+    ptr = reverse.result(ips, settings.deadline) if reverse is not None else {}
     fields = authresults.header_fields(message)
     headers = authresults.receiver_results(fields, chain.first_sender_field)
     return Examination(
