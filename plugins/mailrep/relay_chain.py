@@ -289,7 +289,7 @@ class Examination(NamedTuple):
         return [h for h in self.chain.hops if self.hop_status(h) == status.value]
 
 
-class _Background:
+class _BackgroundFcrdns:
     """FCrDNS in a thread of its own, asking its PTR and A questions while the blocklist
     lookups run rather than after them: a slow reverse zone no longer adds its time to the
     run's. A daemon thread, so a run that ``-t`` ends does not wait for it; its resolver has
@@ -354,7 +354,7 @@ def examine(
             concurrency=settings.concurrency,
             deadline=settings.deadline,
         )
-        reverse = _Background(fcrdns.check, ips, resolver)
+        reverse = _BackgroundFcrdns(fcrdns.check, ips, resolver)
     report = lookup(items, config.zones, settings)
     ptr = reverse.result(ips, settings.deadline) if reverse is not None else {}
     fields = authresults.header_fields(message)
