@@ -118,13 +118,13 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
     Without a recipient line, the first address is taken only when SMTP words back it up,
     or when the caller is ``sure`` the message is a bounce (sender, subject and wording).
     """
-    hits: list[tuple[str, int, int]] = []
+    hits: list[tuple[str, int]] = []  # (address, where its words start)
     seen: set[str] = set()
     for m in _recipient_lines(text):
         addr = m.group(1).strip(".").lower()
         if addr in skip:
             continue
-        hits.append((addr, m.start(), m.end()))
+        hits.append((addr, m.start()))
         if len(hits) > MAX_RECIPIENTS * 4:
             break
     if not hits and (sure or find_status(text) or find_replycode(text)):
@@ -134,13 +134,13 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
         for m in _ANY_ADDR.finditer(text, text.rfind("\n", 0, max(text.find("@"), 0)) + 1):
             addr = (m.group(1) or m.group(2)).strip(".").lower()
             if addr not in skip:
-                hits.append((addr, max(0, m.start() - 300), m.end()))
+                hits.append((addr, max(0, m.start() - 300)))
                 break
     if hits and "<<<" in text:
         spans = _transcript_spans(text, hits)
     else:  # a recipient's words run to the next recipient's line
         spans = [(a, s, hits[i + 1][1] if i + 1 < len(hits) else len(text))
-                 for i, (a, s, _e) in enumerate(hits)]
+                 for i, (a, s) in enumerate(hits)]
     out: list[tuple[str, str]] = []
     for addr, start, stop in spans:
         chunk = text[start : min(stop, start + CHUNK_LIMIT)]
@@ -157,7 +157,7 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
     return out
 
 
-def _transcript_spans(text: str, hits: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+def _transcript_spans(text: str, hits: list[tuple[str, int]]) -> list[tuple[str, int, int]]:
     """(address, start, stop) per recipient line of a Sendmail session transcript.
 
     Each recipient's words are its own verdict line, the server replies just above it
@@ -168,7 +168,7 @@ def _transcript_spans(text: str, hits: list[tuple[str, int, int]]) -> list[tuple
     """
     out: list[tuple[str, int, int]] = []
     prev_line_end = 0
-    for addr, start, _end in hits:
+    for addr, start in hits:
         line_end = text.find("\n", start)
         line_end = len(text) if line_end < 0 else line_end
         if _SENDMAIL_VERDICT.match(text, start):
