@@ -54,10 +54,11 @@ class FileAnalysis:
 def analyse_file(path: Path) -> FileAnalysis:
     """A file starting with an mbox ``From_`` line may hold several messages (two of the
     corpus do); Sisimai reads it as an mbox, and so does ``check_bounce_rate --mbox``."""
-    if path.read_bytes().startswith(b"From "):
+    raw = path.read_bytes()
+    if raw.startswith(b"From "):
         found = [analyse(m.raw) for m in read_mbox(str(path))]
     else:
-        found = [analyse(path.read_bytes())]
+        found = [analyse(raw)]
     kinds = [a.kind for a in found if a.kind != "not-bounce"]
     return FileAnalysis(kinds[0] if kinds else "not-bounce",
                         tuple(r for a in found for r in a.recipients))
