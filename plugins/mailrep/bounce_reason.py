@@ -263,7 +263,12 @@ def reason_from_status(status: str | None) -> str | None:
     return _STATUS_REASON.get(f"{parts[1]}.{parts[2]}")
 
 
-_DATA_STAGE = re.compile(r"end of data|after data|data command|final data|in reply to end of")
+_DATA_STAGE = re.compile(r"end of data|after data|data command|final data|in reply to end of|"
+                         # a reply that leaves its address slot empty ("550 : User unknown")
+                         # names no recipient: it answers DATA, which is for all of them
+                         # (au/EZweb refuses so; Sendmail transcripts of the same reply
+                         # show ">>> DATA")
+                         r"\b[45]\d\d:? : ")
 _CONN_STAGE = re.compile(r"after (?:initial connection|ehlo|helo)|in reply to (?:ehlo|helo)|"
                          r"greeting")
 _SENDER_STAGE = re.compile(r"after mail from|in reply to mail from|mail from command")

@@ -307,6 +307,15 @@ def test_user_unknown_after_end_of_data_is_filtered():
     assert classify(None, text) == "filtered"
 
 
+def test_user_unknown_with_an_empty_address_slot_answers_data_and_is_filtered():
+    # "550 : User unknown" names no recipient: a reply to DATA, which is for all of them
+    assert classify(None, "550: : User unknown") == "filtered"
+
+
+def test_user_unknown_naming_its_address_without_a_stage_stays_userunknown():
+    assert classify(None, "550: <a@example.jp>: User unknown") == "userunknown"
+
+
 def test_user_unknown_without_code_from_a_filtering_gateway_is_filtered():
     assert classify(None, "550 Unknown user a@example.jp", gateway=True) == "filtered"
 
