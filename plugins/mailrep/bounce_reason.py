@@ -57,7 +57,9 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("authfailure", r"unauthenticated email|authentication information|"
      r"fails? to pass authentication"),
     ("speeding", r"receiving mail at a rate|receivingrate"),
-    ("notaccept", r"no smtp service|null mx|not accepting (?:network )?messages"),
+    # RFC 3463 X.3.2 "System not accepting network messages"; X.2.1's "Mailbox disabled,
+    # not accepting messages" is a disabled mailbox, not a host taking no mail
+    ("notaccept", r"no smtp service|null mx|not accepting network messages"),
     ("syntaxerror", r"malformed address"),
     ("policyviolation", r"protocol violation"),
     ("blocked", r"invalid ip for sending|my name was rejected|helo .{0,40}rejected|"
@@ -333,6 +335,31 @@ def _filtered_not_unknown(status: str | None, stage: str | None, gateway: Gatewa
     if code and detail != "0.0" and not detail.startswith("0.9"):
         return False
     return gateway() if callable(gateway) else gateway
+
+
+# The reporting MTA's own statement that the account or mailbox is disabled: RFC 3463's name
+# for X.2.1 in a Status comment ("5.2.1 (mailbox disabled, not accepting messages)"), or a
+# report's lead ("The user(s) account is disabled."). Not a conditional ("if the account is
+# disabled, ...") in advice text.
+_DISABLED = re.compile(r"(?:account|mailbox)\W+(?:(?:is|has been|was)\s+)?"
+                       r"(?:disabled|suspended|deactivated)")
+_CONDITIONAL = re.compile(r"\b(?:if|whether|unless|may|might|could)\b")
+
+
+def reporter_says_disabled(words: str) -> bool:
+    """Does the report itself say the recipient's account or mailbox is disabled?
+
+    A disabled account is commonly answered "user unknown" at RCPT, so as not to tell a
+    stranger it exists; the reporting MTA, often the provider hosting the mailbox, knows
+    which it is. Its statement then names the cause (Sisimai's ``suspend``) where the
+    remote reply only refused the recipient ("unknown", or unknown read as a filter's
+    refusal).
+    """
+    low = words.lower()
+    for m in _DISABLED.finditer(low):
+        if not _CONDITIONAL.search(low[max(0, m.start() - 30):m.start()]):
+            return True
+    return False
 
 
 # Reasons that the SMTP stage can change (below); for the others it is not searched for.

@@ -17,7 +17,15 @@ from .bounce_citation import cite
 from .bounce_json import ses_blocks
 from .bounce_mime import Parts, collect, content_type, parse
 from .bounce_model import Analysis, Citation, FailedRecipient
-from .bounce_reason import Gateway, cause_of, classify, is_hard, names_system_fault, pseudo_status
+from .bounce_reason import (
+    Gateway,
+    cause_of,
+    classify,
+    is_hard,
+    names_system_fault,
+    pseudo_status,
+    reporter_says_disabled,
+)
 from .bounce_text import (
     ADDR,
     find_last_status,
@@ -156,8 +164,16 @@ def _words_before(text: str, chunk: str) -> str:
 
 def _recipient(addr: str, action: str | None, status: str | None, code: str | None,
                diag: str, remote: str | None, context: str = "",
-               gateway: Gateway = False, mailer: bool = False) -> FailedRecipient:
+               gateway: Gateway = False, mailer: bool = False,
+               report: str = "") -> FailedRecipient:
+    """One failed recipient from what the report says of it.
+
+    ``report`` is the report's own words about this recipient beyond its line, when the
+    report names no other (see ``_from_dsn``).
+    """
     raw_diag = diag
+    # RFC 3464 lets a comment follow the Status code: "5.2.1 (mailbox disabled, ...)"
+    comment = status[status.find("("):] if status and "(" in status else ""
     diag = re.sub(r"\s+", " ", diag).strip()[:2000]
     if len(diag) <= len(addr) + 4 and context:
         diag = re.sub(r"\s+", " ", context).strip()[:2000]
@@ -185,6 +201,8 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
         code = find_replycode(diag)
     reason = classify(status, _unfold_reply(diag), action, raw_diag[:4000] + "\n" + context[:4000],
                       gateway)
+    if reason in ("userunknown", "filtered") and reporter_says_disabled(comment + "\n" + report):
+        reason = "suspend"
     if mailer and reason in _VAGUE and not names_system_fault(diag):
         # the delivery program failed and its words name no other cause
         reason = "mailererror"
@@ -233,6 +251,9 @@ def _from_dsn(parts: Parts, text: str, gateway: Gateway = False) -> list[FailedR
     out = []
     chunks = dict(reversed(recipients(text, set()))) if text else {}
     fallback = text if len(text) < 4000 else ""
+    # the report's words are about its recipient only when it names one
+    named = sum(1 for blocks in parts.status_blocks for block in blocks
+                if block.get("final-recipient") or block.get("original-recipient"))
     for blocks in parts.status_blocks:
         for block in blocks:
             rcpt = _addr(block.get("final-recipient") or block.get("original-recipient"))
@@ -255,7 +276,8 @@ def _from_dsn(parts: Parts, text: str, gateway: Gateway = False) -> list[FailedR
                 remote = find_remote_host(diag)
             out.append(_recipient(rcpt, (block.get("action") or "").lower() or None,
                                   block.get("status", "").strip() or None, None, diag, remote,
-                                  context, gateway, mailer))
+                                  context, gateway, mailer,
+                                  fallback if named == 1 else ""))
     return out
 
 

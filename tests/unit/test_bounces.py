@@ -337,6 +337,45 @@ def test_same_report_without_gateway_stamp_is_userunknown():
     assert r.reason == "userunknown"
 
 
+# --- the reporting MTA's own words about its recipient ---
+
+def test_status_comment_saying_mailbox_disabled_makes_user_unknown_suspend():
+    raw = dsn(status="5.2.1 (mailbox disabled, not accepting messages)",
+              diag="550 5.2.1 <bob@example.com>... User Unknown")
+    assert analyse(raw).recipients[0].reason == "suspend"
+
+
+def test_report_lead_saying_the_account_is_disabled_makes_user_unknown_suspend():
+    raw = dsn(status="5.0.0", diag="550 <bob@example.com>... User unknown",
+              text="The user(s) account is disabled.\r\n\r\n<bob@example.com>: 550 user unknown")
+    assert analyse(raw).recipients[0].reason == "suspend"
+
+
+def test_advice_about_a_disabled_account_is_not_a_statement_of_cause():
+    raw = dsn(status="5.0.0", diag="550 <bob@example.com>... User unknown",
+              text="If the account is disabled, ask the recipient to re-enable it.")
+    assert analyse(raw).recipients[0].reason == "userunknown"
+
+
+def test_a_report_lead_naming_a_disabled_account_is_not_applied_to_several_recipients():
+    second = ("Final-Recipient: rfc822; carol@example.com\r\nAction: failed\r\n"
+              "Status: 5.0.0\r\nDiagnostic-Code: smtp; 550 <carol@example.com>... User unknown"
+              "\r\n\r\n")
+    raw = dsn(status="5.0.0", diag="550 <bob@example.com>... User unknown",
+              text="The account is disabled.").decode()
+    i = raw.index("--B\r\nContent-Type: message/rfc822")
+    rcpts = analyse((raw[:i] + second + raw[i:]).encode()).recipients
+    assert [r.reason for r in rcpts] == ["userunknown", "userunknown"]
+
+
+def test_rfc3463_wording_of_a_disabled_mailbox_is_not_a_host_taking_no_mail():
+    assert classify(None, "mailbox disabled, not accepting messages") == "suspend"
+
+
+def test_rfc3463_wording_of_a_system_taking_no_mail_is_notaccept():
+    assert classify(None, "521 System not accepting network messages") == "notaccept"
+
+
 def test_software_version_in_a_received_line_is_not_a_status_code():
     from mailrep.bounce_text import find_last_status
     assert find_last_status("by mx.example.net (mta-5.5.0-3) with ESMTP") is None
