@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import re
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,10 +23,19 @@ _HEADER_PARSER = BytesHeaderParser()
 
 
 def read_file(path: str) -> Iterator[Message]:
-    """The one message in ``path`` (``-``: standard input)."""
+    """The message in ``path`` (``-``: standard input), or each message of an mbox.
+
+    A file whose first line is an mbox ``From_`` line is read as the mbox it is, whatever its
+    name (a saved folder, ``/var/mail/NAME`` piped in): a message itself cannot begin so, as a
+    header field's name ends with a colon. Read as one message, all but the first report in
+    it would go uncounted.
+    """
     if path == "-":
         raw = sys.stdin.buffer.read()
-        yield Message("stdin", date_header(raw), raw)
+        if raw.startswith(_FROM_LINE):
+            yield from _split_mbox("stdin", raw)
+        else:
+            yield Message("stdin", date_header(raw), raw)
         return
     try:
         with open(path, "rb") as handle:
@@ -33,7 +43,26 @@ def read_file(path: str) -> Iterator[Message]:
             mtime = os.fstat(handle.fileno()).st_mtime
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if raw.startswith(_FROM_LINE):
+        yield from read_mbox(path)
+        return
     yield Message(os.path.basename(path), _from_timestamp(mtime), raw)
+
+
+_FROM_LINE = b"From "
+_NEXT_FROM_LINE = re.compile(rb"\nFrom ")
+
+
+def _split_mbox(name: str, raw: bytes) -> Iterator[Message]:
+    """The messages of an mbox held in memory (standard input), split as ``mailbox.mbox``
+    splits a file: each line starting with ``From `` begins a message, and a message's
+    closing blank line (the separator before the next) is not part of it."""
+    starts = [0] + [m.start() + 1 for m in _NEXT_FROM_LINE.finditer(raw)]
+    for index, (start, stop) in enumerate(zip(starts, [*starts[1:], len(raw)], strict=True)):
+        from_line, _, body = raw[start:stop].partition(b"\n")
+        if body.endswith(b"\n\n"):
+            body = body[:-1]
+        yield Message(f"{name}#{index}", from_line_date(from_line) or date_header(body), body)
 
 
 def read_dir(path: str) -> Iterator[Message]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from mailrep.bounces import analyse
-from mailrep.source_local import read_mbox
+from mailrep.source_local import read_file
 
 REPO = Path(__file__).resolve().parents[2]
 SET = REPO / ".." / "shared" / "corpus" / "set-of-emails"
@@ -52,13 +52,9 @@ class FileAnalysis:
 
 
 def analyse_file(path: Path) -> FileAnalysis:
-    """A file starting with an mbox ``From_`` line may hold several messages (two of the
-    corpus do); Sisimai reads it as an mbox, and so does ``check_bounce_rate --mbox``."""
-    raw = path.read_bytes()
-    if raw.startswith(b"From "):
-        found = [analyse(m.raw) for m in read_mbox(str(path))]
-    else:
-        found = [analyse(raw)]
+    """Read as ``check_bounce_rate --dir`` reads it: a file starting with an mbox ``From_``
+    line holds several messages (two of the corpus do), as Sisimai also reads it."""
+    found = [analyse(m.raw) for m in read_file(str(path))]
     kinds = [a.kind for a in found if a.kind != "not-bounce"]
     return FileAnalysis(kinds[0] if kinds else "not-bounce",
                         tuple(r for a in found for r in a.recipients))

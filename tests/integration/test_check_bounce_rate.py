@@ -38,6 +38,14 @@ def write_maildir(path: Path, messages: list[bytes]) -> Path:
     return path
 
 
+def write_mbox(path: Path, messages: list[bytes]) -> Path:
+    box = mailbox.mbox(str(path))
+    for raw in messages:
+        box.add(raw)
+    box.close()
+    return path
+
+
 MIXED = [mk.blocklisted(ip=RELAY), mk.unknown_user(), mk.delayed(), mk.ordinary(), mk.auto_reply()]
 
 
@@ -138,11 +146,7 @@ def test_maildir_is_left_unchanged(tmp_path):
 
 
 def test_mbox_source(tmp_path):
-    path = tmp_path / "bounces.mbox"
-    box = mailbox.mbox(str(path))
-    for raw in MIXED:
-        box.add(raw)
-    box.close()
+    path = write_mbox(tmp_path / "bounces.mbox", MIXED)
     r = bounce_rate("--mbox", str(path), "--format", "json")
     assert [b["reason"] for b in r.json["bounces"]] == ["blocked", "userunknown"]
 
@@ -155,6 +159,14 @@ def test_single_file_and_stdin(tmp_path):
     )
     r = bounce_rate("--file", "-", "--format", "json", stdin=mk.blocklisted(ip=RELAY))
     assert r.json["bounces"][0]["blocked_ip"] == RELAY
+
+
+def test_file_or_stdin_holding_an_mbox_counts_every_bounce_in_it(tmp_path):
+    path = write_mbox(tmp_path / "saved-folder", MIXED)
+    by_file = bounce_rate("--file", str(path), "--format", "json").json["bounces"]
+    by_stdin = bounce_rate("--file", "-", "--format", "json", stdin=path.read_bytes()).json
+    assert [b["reason"] for b in by_file] == ["blocked", "userunknown"]
+    assert [b["source"] for b in by_stdin["bounces"]] == ["stdin#0", "stdin#1"]
 
 
 def test_messages_outside_the_window_are_not_counted(tmp_path):

@@ -195,6 +195,38 @@ def test_from_line_without_a_date_falls_back_to_date_header(tmp_path):
     assert got.arrived == datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 
 
+# -- a file or standard input that holds an mbox ------------------------------------------
+
+
+def test_file_starting_with_a_from_line_is_read_as_the_mbox_it_is(mbox, tmp_path):
+    saved = tmp_path / "saved.eml"
+    saved.write_bytes(mbox.read_bytes())
+    got = list(sources.read_file(str(saved)))
+    assert [(m.source, m.arrived) for m in got] == [
+        ("saved.eml#0", STAMP), ("saved.eml#1", datetime(2026, 3, 5, 6, 0, tzinfo=UTC))]
+
+
+def test_stdin_holding_an_mbox_yields_every_message(monkeypatch, mbox):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(mbox.read_bytes())))
+    got = list(sources.read_file("-"))
+    assert [(m.source, m.arrived) for m in got] == [
+        ("stdin#0", STAMP), ("stdin#1", datetime(2026, 3, 5, 6, 0, tzinfo=UTC))]
+
+
+def test_stdin_mbox_messages_are_the_bytes_the_mbox_reader_gives(monkeypatch, mbox):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(mbox.read_bytes())))
+    assert [m.raw for m in sources.read_file("-")] == [
+        m.raw for m in sources.read_mbox(str(mbox))]
+
+
+def test_directory_entry_holding_an_mbox_yields_its_messages(mbox, tmp_path):
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(message("alone"))
+    (folder / "b.eml").write_bytes(mbox.read_bytes())
+    assert [m.source for m in sources.read_dir(str(folder))] == ["a.eml", "b.eml#0", "b.eml#1"]
+
+
 # -- the window -------------------------------------------------------------------------
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
