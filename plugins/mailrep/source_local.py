@@ -39,11 +39,13 @@ def read_file(path: str) -> Iterator[Message]:
         return
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
-            mtime = os.fstat(handle.fileno()).st_mtime
+            head = handle.read(len(_FROM_LINE))
+            if head != _FROM_LINE:  # an mbox is left to read_mbox, unread here
+                raw = head + handle.read()
+                mtime = os.fstat(handle.fileno()).st_mtime
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if raw.startswith(_FROM_LINE):
+    if head == _FROM_LINE:
         yield from read_mbox(path)
         return
     yield Message(os.path.basename(path), _from_timestamp(mtime), raw)
