@@ -241,6 +241,8 @@ CAUSE: dict[str, str] = {
     "suspend": "hard",
     "blocked": "block", "badreputation": "block", "requireptr": "block", "spamdetected": "block",
     "policyviolation": "block", "authfailure": "block", "rejected": "block",
+    # refused by the receiver's security or virus policy: no retry gets through unchanged
+    "securityerror": "block", "virusdetected": "block",
     "toomanyconn": "throttle", "speeding": "throttle", "exceedlimit": "throttle",
     "delivered": "ignore", "feedback": "ignore", "vacation": "ignore", "onhold": "soft",
 }

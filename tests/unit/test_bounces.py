@@ -1,7 +1,7 @@
 """Bounce analysis rules, one behaviour per test, on small synthetic messages."""
 
 from mailrep.bounce_citation import cite, normalise_zone
-from mailrep.bounce_reason import classify
+from mailrep.bounce_reason import cause_of, classify
 from mailrep.bounce_text import find_replycode
 from mailrep.bounces import analyse, deduplicate
 
@@ -43,6 +43,11 @@ def test_dsn_recipient_fields_are_read():
 def test_user_unknown_is_a_hard_bounce():
     r = analyse(dsn()).recipients[0]
     assert (r.reason, r.cause, r.hardbounce) == ("userunknown", "hard", True)
+
+
+def test_security_and_virus_refusals_are_blocks_like_spam_refusals():
+    assert [cause_of(r, "5.7.1") for r in ("securityerror", "virusdetected", "spamdetected")] == [
+        "block", "block", "block"]
 
 
 def test_delayed_action_is_a_delay_notice():
