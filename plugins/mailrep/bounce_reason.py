@@ -16,6 +16,9 @@ from collections.abc import Callable
 SYSTEM_FAULT = r"could not load|insufficient permission"
 names_system_fault = re.compile(SYSTEM_FAULT, re.IGNORECASE).search
 
+# Not a reason: the marker of a bare refusal ("Access denied"), which the status code decides.
+_VAGUE = "vague refusal"
+
 # (reason, pattern); first match wins, so specific causes come before broad ones.
 _TEXT_RULES: list[tuple[str, str]] = [
     # Postfix writes this when the per-recipient log is gone: nothing says what happened
@@ -173,9 +176,12 @@ _TEXT_RULES: list[tuple[str, str]] = [
     # the recipient, not the sender, was refused and no cause is given: the receiving
     # side's own filter (Sisimai's "rejected" is a refusal of the sender)
     ("filtered", r"recipients? (?:was|were|has been|have been) rejected"),
+    # RFC 4407 (Sender ID): the Purported Responsible Address is the sender's identity
     ("rejected", r"sender .*rejected|rejected .*sender|sender address|envelope sender|"
      r"from address|domain of sender|sender domain|mail from|sender verify|"
-     r"return-path|rejected|refused|denied|not accepted"),
+     r"return-path|purported responsible address"),
+    # a refusal naming neither a cause nor whom it refuses (see _classify)
+    (_VAGUE, r"rejected|refused|denied|not accepted"),
     ("filtered", r"filter|refused|blocked by|not authorized"),
 ]
 
@@ -216,7 +222,7 @@ _STATUS_REASON: dict[str, str] = {
     "4.5": "networkerror", "4.6": "networkerror", "4.7": "expired", "5.0": "syntaxerror",
     "5.1": "syntaxerror", "5.2": "syntaxerror", "5.3": "exceedlimit", "5.4": "syntaxerror",
     "6.0": "contenterror", "6.1": "contenterror", "6.9": "contenterror",
-    "7.0": "securityerror", "7.1": "rejected", "7.2": "authfailure", "7.5": "securityerror",
+    "7.0": "securityerror", "7.1": "securityerror", "7.2": "authfailure", "7.5": "securityerror",
     "7.6": "securityerror", "7.7": "securityerror", "7.9": "securityerror",
     "7.13": "suspend", "7.23": "authfailure", "7.24": "authfailure", "7.25": "requireptr",
     "7.26": "authfailure", "7.27": "notaccept",
@@ -420,6 +426,13 @@ def _classify(status: str | None, text: str, action: str | None = None) -> str:
             if r:
                 return r
     r = reason_from_text(text)
+    if r == _VAGUE:
+        # "rejected", "denied": the words name neither a cause nor whom was refused, so a
+        # security or policy code (X.7.x) says more ("550 5.7.1 <rcpt>... Access denied" is a
+        # security refusal); other codes cannot explain a refusal (X.4.1 is "no answer from
+        # host"), and without one a refusal is taken as of the sender (Sisimai's "rejected")
+        policy = status.split(".")[1:2] == ["7"] if status else False
+        r = (reason_from_status(status) if policy else None) or "rejected"
     if action and action.lower() == "delayed":
         # still queued: a named cause (full mailbox, no route) beats the generic "expired"
         return r if r in _DELAY_CAUSES else "expired"

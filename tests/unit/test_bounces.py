@@ -816,6 +816,28 @@ def test_insecure_mail_relay_refusal_is_norelaying():
     assert classify(None, "<<< 550 Insecure Mail Relay") == "norelaying"
 
 
+def test_bare_refusal_with_a_policy_code_is_a_security_refusal_not_a_sender_one():
+    assert classify("5.7.1", "550 5.7.1 <bob@example.com>... Access denied") == "securityerror"
+
+
+def test_bare_refusal_without_a_code_is_taken_as_a_sender_rejection():
+    assert classify(None, "550 Access denied") == "rejected"
+
+
+def test_bare_refusal_with_a_network_code_stays_a_refusal():
+    # X.4.1 means "no answer from host", which a refusal contradicts
+    assert classify("5.4.1", "541 5.4.1 Mail rejected by destination domain") == "rejected"
+
+
+def test_sender_id_failure_to_find_the_purported_responsible_address_is_a_sender_rejection():
+    assert classify("5.7.1", "550 5.7.1 can't determine Purported Responsible Address") == (
+        "rejected")
+
+
+def test_x_7_1_code_without_words_is_securityerror_like_the_rest_of_its_class():
+    assert classify("5.7.1", "550 5.7.1") == "securityerror"
+
+
 def test_recipient_refused_without_a_cause_is_filtered_not_a_sender_rejection():
     assert classify(None, "Each of the following recipients was rejected by a remote mail"
                     " server.") == "filtered"
