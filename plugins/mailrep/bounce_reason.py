@@ -182,7 +182,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"return-path|purported responsible address"),
     # a refusal naming neither a cause nor whom it refuses (see _classify)
     (_VAGUE, r"rejected|refused|denied|not accepted"),
-    ("filtered", r"filter|refused|blocked by|not authorized"),
+    ("filtered", r"filter|blocked by|not authorized"),
 ]
 
 class _HostDoesNotExist:
