@@ -449,3 +449,28 @@ def test_real_postfix_unknown_user_bounce_is_hard(lab_bounces):
     assert {(b["reason"], b["cause"], b["status"][:1]) for b in hard} == {
         ("userunknown", "hard", "5")
     }
+
+
+def _maildir_file_holding(maildir: Path, needle: str) -> bytes:
+    """The raw bytes of the one message in ``maildir`` that contains ``needle``."""
+    found = [p.read_bytes() for sub in ("new", "cur") for p in (maildir / sub).iterdir()
+             if needle.encode() in p.read_bytes()]
+    assert len(found) == 1, f"{len(found)} messages hold {needle}"
+    return found[0]
+
+
+def test_real_postscreen_blocklist_bounce_yields_zone_and_relay_ip(incident_lab, tmp_path):
+    lab = incident_lab
+    lab.reset()
+    lab.use_postscreen(True)
+    try:
+        sent = lab.send("alice@sender.test", "bob@recipient.test", "via postscreen", "hello")
+        lab.wait_for_bounce(sent)
+    finally:
+        lab.reset()
+    assert "DNSBL rank" in lab.mx.log()  # postscreen, not smtpd, refused the relay
+    bounce = tmp_path / "postscreen-bounce.eml"
+    bounce.write_bytes(_maildir_file_holding(lab.dovecot.maildir("alice@sender.test"), sent))
+    r = bounce_rate("--file", str(bounce), "--format", "json")
+    assert [(b["reason"], b["zone"], b["blocked_ip"]) for b in r.json["bounces"]] == [
+        ("blocked", "psbl.surriel.com", "127.0.0.11")]
