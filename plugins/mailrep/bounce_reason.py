@@ -17,7 +17,7 @@ SYSTEM_FAULT = r"could not load|insufficient permission"
 names_system_fault = re.compile(SYSTEM_FAULT, re.IGNORECASE).search
 
 # Not a reason: the marker of a bare refusal ("Access denied"), which the status code decides.
-_VAGUE = "vague refusal"
+_BARE_REFUSAL = "bare refusal"
 
 # (reason, pattern); first match wins, so specific causes come before broad ones.
 _TEXT_RULES: list[tuple[str, str]] = [
@@ -181,7 +181,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
      r"from address|domain of sender|sender domain|mail from|sender verify|"
      r"return-path|purported responsible address"),
     # a refusal naming neither a cause nor whom it refuses (see _classify)
-    (_VAGUE, r"rejected|refused|denied|not accepted"),
+    (_BARE_REFUSAL, r"rejected|refused|denied|not accepted"),
     ("filtered", r"filter|blocked by|not authorized"),
 ]
 
@@ -426,7 +426,7 @@ def _classify(status: str | None, text: str, action: str | None = None) -> str:
             if r:
                 return r
     r = reason_from_text(text)
-    if r == _VAGUE:
+    if r == _BARE_REFUSAL:
         # "rejected", "denied": the words name neither a cause nor whom was refused, so a
         # security or policy code (X.7.x) says more ("550 5.7.1 <rcpt>... Access denied" is a
         # security refusal); other codes cannot explain a refusal (X.4.1 is "no answer from
