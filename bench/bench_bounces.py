@@ -43,7 +43,7 @@ def build_maildir(root: Path, target: int) -> int:
 
 
 def run_ours(root: Path) -> tuple[int, float]:
-    from mailrep.bounces import analyse
+    from mailrep.bounce.analysis import analyse
 
     files = sorted((root / "new").iterdir())
     t0 = time.perf_counter()

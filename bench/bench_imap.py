@@ -2,11 +2,11 @@
 
     sudo .venv/bin/python bench/bench_imap.py [--messages 10000] [--rounds 5]
 
-Runs a real Dovecot (tests/servers/dovecot.py: loopback, IMAPS with a throw-away CA) over a
+Runs a real Dovecot (tests/support/servers/dovecot.py: loopback, IMAPS with a throw-away CA) over a
 Maildir of generated messages (2-24 KB, bounce-like); a third of them arrived (file mtime,
 which Dovecot reports as INTERNALDATE) inside the last 24 hours, the rest 1-90 days ago.
 Each round, interleaved, times whole reads (TCP connect, TLS, LOGIN, EXAMINE, SEARCH,
-FETCH, LOGOUT) through ``mailrep.sources.read_imap``:
+FETCH, LOGOUT) through ``mailrep.mail.sources.read_imap``:
 
 * window:         ``since=24h`` (SEARCH SINCE, exact INTERNALDATE filter, BODY.PEEK[])
 * window headers: the same with ``headers_only`` (what counting a Sent folder needs)
@@ -31,9 +31,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from mailrep.sources import FetchStats, ImapSettings, read_imap  # noqa: E402
+from mailrep.mail.sources import FetchStats, ImapSettings, read_imap  # noqa: E402
 
-from tests.servers.dovecot import Dovecot  # noqa: E402
+from tests.support.servers.dovecot import Dovecot  # noqa: E402
 
 USER, PASSWORD = "bench", "bench-password"
 DAY = 86400.0

@@ -29,7 +29,7 @@ def load_lines() -> list[str]:
 
 
 def ours() -> Callable[[str], object]:
-    from mailrep.received import parse_received
+    from mailrep.relay.received import parse_received
 
     return parse_received
 

@@ -3,8 +3,8 @@
     .venv/bin/python bench/bench_roundtrip.py [--runs 5] [--json]
 
 Both send a message through the incident lab's real Postfix chain (submission server ->
-provider relay -> recipient MX, tests/servers/mailflow.py) and wait for it in the same Dovecot
-mailbox over plain IMAP on loopback; each deletes its message afterwards. Whole-process wall
+provider relay -> recipient MX, tests/support/servers/mailflow.py) and wait for it in the same
+Dovecot mailbox over plain IMAP on loopback; each deletes its message afterwards. Whole-process wall
 time, median of interleaved runs; ratio = ours / peer (lower is better; target <= 0.5).
 
 check_email_delivery 0.7.1 (monitoring-plugins-contrib) sleeps ``--wait`` (default 5 s)
@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers.mailflow import ALICE, PROBE, ZONE, IncidentLab  # noqa: E402
+from tests.support.servers.mailflow import ALICE, PROBE, ZONE, IncidentLab  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PEER = "/usr/lib/nagios/plugins/check_email_delivery"

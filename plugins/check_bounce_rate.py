@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """check_bounce_rate: how much outbound mail bounces, why, and which blocklist the bounces cite.
 
-Options -> mailbox source and bounce analysis (mailrep.sources, mailrep.bounces) ->
+Options -> mailbox source and bounce analysis (mailrep.mail.sources, mailrep.bounce.analysis) ->
 nagiosplugin objects. Mailboxes are only ever read: IMAP EXAMINE and BODY.PEEK, local
 Maildir/mbox files opened read-only.
 """
@@ -15,7 +15,7 @@ import sys
 if __name__ == "__main__" and not __package__:  # run straight from a checkout
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mailrep.cli import (
+from mailrep.plugin.runtime import (
     Outcome,
     PluginParser,
     RunContext,
@@ -47,8 +47,8 @@ counts as blocked. An unreadable mailbox is UNKNOWN.
 
 
 def build_parser() -> PluginParser:
-    from mailrep.blocklist_options import nameserver_arg
-    from mailrep.mailbox_options import add_imap_options, add_tls_options
+    from mailrep.plugin.dnsbl_options import nameserver_arg
+    from mailrep.plugin.mailbox_options import add_imap_options, add_tls_options
 
     parser = PluginParser(
         prog="check_bounce_rate",
@@ -172,8 +172,8 @@ def build_parser() -> PluginParser:
 
 def _source(args: argparse.Namespace, ctx: RunContext):  # type: ignore[no-untyped-def]
     """The messages of the one source given, in the window."""
-    from mailrep import sources
-    from mailrep.mailbox_options import imap_settings
+    from mailrep.mail import sources
+    from mailrep.plugin.mailbox_options import imap_settings
 
     given = [
         name for name in ("maildir", "mbox", "dir", "file", "imap_host") if getattr(args, name)
@@ -201,7 +201,7 @@ def _source(args: argparse.Namespace, ctx: RunContext):  # type: ignore[no-untyp
 
 def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     import nagiosplugin
-    from mailrep import bounce_check as bcheck
+    from mailrep.plugin import bounce_check as bcheck
 
     since, messages, imap, stats = _source(args, ctx)
     resource = bcheck.BounceResource(args, ctx, since, messages, imap, stats)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """check_dnsbl: is an address, host, range or domain on a DNS blocklist?
 
-Options -> core lookups (mailrep.dnsbl) -> nagiosplugin objects. Exit codes 0-3.
+Options -> core lookups (mailrep.dnsbl.lookup) -> nagiosplugin objects. Exit codes 0-3.
 Heavy imports happen inside :func:`build`, so ``-V`` and ``-h`` stay fast.
 """
 
@@ -14,7 +14,7 @@ import sys
 if __name__ == "__main__" and not __package__:  # run straight from a checkout
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mailrep.cli import (
+from mailrep.plugin.runtime import (
     Outcome,
     PluginParser,
     RunContext,
@@ -43,7 +43,7 @@ usable answer, or hitting -t is UNKNOWN. A failed query is never counted as "not
 
 
 def build_parser() -> PluginParser:
-    from mailrep.blocklist_options import add_blocklist_options
+    from mailrep.plugin.dnsbl_options import add_blocklist_options
 
     parser = PluginParser(
         prog="check_dnsbl",
@@ -83,10 +83,10 @@ def build_parser() -> PluginParser:
 
 def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     import nagiosplugin
-    from mailrep import blocklist_check as bc
-    from mailrep.blocklist_options import blocklist_config, catalogue_from, catalogue_listing
-    from mailrep.dnsbl import lookup
-    from mailrep.targets import build_targets
+    from mailrep.dnsbl.lookup import lookup
+    from mailrep.dnsbl.targets import build_targets
+    from mailrep.plugin import dnsbl_check as bc
+    from mailrep.plugin.dnsbl_options import blocklist_config, catalogue_from, catalogue_listing
 
     if args.list_zones:
         sys.stdout.write(catalogue_listing(catalogue_from(args)[0]))

@@ -2,9 +2,9 @@
 """check_relay_chain: is any relay a test message really passed on a DNS blocklist?
 
 The message comes from a file (or stdin), from an IMAP mailbox, or from a round trip (send by
-SMTP, wait for it over IMAP, delete it). Options -> the message (mailrep.relay_source) ->
-its Received lines, the chain of hops and their lookups (mailrep.relay_chain, mailrep.dnsbl)
--> nagiosplugin objects (mailrep.relay_check). This module only turns options into calls.
+SMTP, wait for it over IMAP, delete it). Options -> the message (mailrep.relay.obtain) ->
+its Received lines, the chain of hops and their lookups (mailrep.relay.chain, mailrep.dnsbl.lookup)
+-> nagiosplugin objects (mailrep.plugin.relay_check). This module only turns options into calls.
 Exit codes 0-3. Heavy imports happen inside :func:`build`, so ``-V`` and ``-h`` stay fast.
 """
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if __name__ == "__main__" and not __package__:  # run straight from a checkout
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mailrep.cli import (
+from mailrep.plugin.runtime import (
     Outcome,
     PluginParser,
     RunContext,
@@ -30,7 +30,7 @@ from mailrep.cli import (
 )
 
 if TYPE_CHECKING:
-    from mailrep.relay_source import Obtained
+    from mailrep.relay.obtain import Obtained
 
 LABEL = "RELAY CHAIN"
 
@@ -59,8 +59,8 @@ readable chain, no hop to check, an unreachable mailbox, or hitting -t is UNKNOW
 
 
 def build_parser() -> PluginParser:
-    from mailrep.blocklist_options import add_blocklist_options
-    from mailrep.mailbox_options import add_imap_options, add_smtp_options, add_tls_options
+    from mailrep.plugin.dnsbl_options import add_blocklist_options
+    from mailrep.plugin.mailbox_options import add_imap_options, add_smtp_options, add_tls_options
 
     parser = PluginParser(
         prog="check_relay_chain",
@@ -167,14 +167,14 @@ def _obtain(args: argparse.Namespace, ctx: RunContext, mode: str) -> Obtained:
     Called when the check runs (inside the Resource), so every timeout is what is left of
     ``-t`` at that moment.
     """
-    from mailrep import relay_source
+    from mailrep.relay import obtain as relay_source
 
     if mode == "file":
         return relay_source.from_file(args.file)
-    from mailrep.mailbox_options import imap_settings
+    from mailrep.plugin.mailbox_options import imap_settings
 
     if mode == "imap":
-        from mailrep import sources
+        from mailrep.mail import sources
 
         try:
             since = sources.parse_since(args.since)
@@ -182,7 +182,7 @@ def _obtain(args: argparse.Namespace, ctx: RunContext, mode: str) -> Obtained:
             raise UsageError(f"--since: {exc}") from None
         settings = imap_settings(args, _remaining(ctx))
         return relay_source.from_imap(settings, since, args.since, args.subject_token)
-    from mailrep.mailbox_options import smtp_settings
+    from mailrep.plugin.mailbox_options import smtp_settings
 
     imap = imap_settings(args, _remaining(ctx))
     smtp = smtp_settings(args, _remaining(ctx), imap.password)
@@ -194,9 +194,9 @@ def _obtain(args: argparse.Namespace, ctx: RunContext, mode: str) -> Obtained:
 
 def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     import nagiosplugin
-    from mailrep import relay_check as rc
-    from mailrep.blocklist_options import blocklist_config, catalogue_from, catalogue_listing
-    from mailrep.relay_chain import Examination, examine
+    from mailrep.plugin import relay_check as rc
+    from mailrep.plugin.dnsbl_options import blocklist_config, catalogue_from, catalogue_listing
+    from mailrep.relay.chain import Examination, examine
 
     if args.list_zones:
         sys.stdout.write(catalogue_listing(catalogue_from(args)[0]))

@@ -1,8 +1,8 @@
 """Shared pytest configuration: every real-server harness registers its fixtures here."""
 
 pytest_plugins = [
-    "tests.servers.rbldnsd",
-    "tests.servers.dovecot",
-    "tests.servers.postfix",
-    "tests.servers.unbound",
+    "tests.support.servers.rbldnsd",
+    "tests.support.servers.dovecot",
+    "tests.support.servers.postfix",
+    "tests.support.servers.unbound",
 ]

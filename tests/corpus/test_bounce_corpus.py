@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from mailrep.bounces import analyse
-from mailrep.source_local import read_file
+from mailrep.bounce.analysis import analyse
+from mailrep.mail.local import read_file
 
 REPO = Path(__file__).resolve().parents[2]
 SET = REPO / ".." / "shared" / "corpus" / "set-of-emails"

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.servers.mailflow import ALICE, PROBE, ZONE, IncidentLab
+from tests.support.servers.mailflow import ALICE, PROBE, ZONE, IncidentLab
 
 #: How the bounce check judges an old bounce once its cited address has been delisted:
 #: ``--verify`` looks every cited (zone, address) up now — still listed is CRITICAL, and a

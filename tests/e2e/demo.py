@@ -1,7 +1,7 @@
 """Watch mailrep catch the incident: the driver behind contrib/incident-demo.sh.
 
 Brings the incident lab up (three real Postfix instances, Dovecot and rbldnsd on loopback;
-tests/servers/mailflow.py), lets alice's mail to bob bounce off the recipient's MX because
+tests/support/servers/mailflow.py), lets alice's mail to bob bounce off the recipient's MX because
 the provider's relay is on psbl.surriel.com, runs the three plugins with the very command
 lines the end-to-end test asserts on (tests/e2e/checks.py), delists the relay, runs them
 again and tears everything down. Exit code 0 when every plugin said what it should, so the
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tests.e2e import checks
 from tests.e2e.checks import VERIFIED_BLOCKS, LabAccess
-from tests.servers.mailflow import (
+from tests.support.servers.mailflow import (
     ALICE,
     BOB,
     MX_IP,

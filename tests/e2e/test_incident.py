@@ -26,8 +26,8 @@ import pytest
 
 from tests.e2e import checks
 from tests.e2e.checks import VERIFIED_BLOCKS, LabAccess
-from tests.plugin_runner import PluginRun, run_plugin
-from tests.servers.mailflow import (
+from tests.support.plugin_runner import PluginRun, run_plugin
+from tests.support.servers.mailflow import (
     ALICE,
     BOB,
     BOUNCE_SUBJECT,

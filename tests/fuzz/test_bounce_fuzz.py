@@ -2,7 +2,7 @@
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mailrep.bounces import analyse
+from mailrep.bounce.analysis import analyse
 
 HEADERS = st.sampled_from([
     b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n",

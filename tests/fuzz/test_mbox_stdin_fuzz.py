@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from mailrep import sources
+from mailrep.mail import sources
 
 LINES = st.sampled_from([
     b"From MAILER-DAEMON Wed Mar  4 05:06:07 2026\n",

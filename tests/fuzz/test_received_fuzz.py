@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mailrep.received import (
+from mailrep.relay.received import (
     MAX_VALUE_CHARS,
     parse_chain,
     parse_received,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures import make_bounces as mk
-from tests.plugin_runner import run_plugin
-from tests.servers.rbldnsd import RbldnsdZone
+from tests.support.fixtures import make_bounces as mk
+from tests.support.plugin_runner import run_plugin
+from tests.support.servers.rbldnsd import RbldnsdZone
 
 RELAY = "192.0.2.11"
 

@@ -12,9 +12,9 @@ import time
 import dns.rcode
 import pytest
 
-from tests.fakes.dns_server import FakeDnsServer, a_reply, rcode_reply, silent
-from tests.plugin_runner import run_plugin
-from tests.servers.rbldnsd import RbldnsdZone
+from tests.support.fakes.dns_server import FakeDnsServer, a_reply, rcode_reply, silent
+from tests.support.plugin_runner import run_plugin
+from tests.support.servers.rbldnsd import RbldnsdZone
 
 LISTED_IP = "192.0.2.7"
 CLEAN_IP = "192.0.2.1"

@@ -2,7 +2,7 @@
 
 Each test runs the installed console script as Nagios would and reads the status line, exit
 code, long output or JSON. The fixtures are realistic header blocks written for these tests
-(tests/fixtures/relay_chain); their relay addresses are global, so no --allow-nonglobal is
+(tests/support/fixtures/relay_chain); their relay addresses are global, so no --allow-nonglobal is
 needed except where a test says so.
 """
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugin_runner import run_plugin
-from tests.servers.rbldnsd import RbldnsdZone
+from tests.support.plugin_runner import run_plugin
+from tests.support.servers.rbldnsd import RbldnsdZone
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "relay_chain"
+FIXTURES = Path(__file__).resolve().parents[1] / "support" / "fixtures" / "relay_chain"
 PROVIDER = str(FIXTURES / "provider_relay.eml")
 HEADERS_ONLY = str(FIXTURES / "provider_relay_headers.txt")
 GMAIL = str(FIXTURES / "gmail_exim_ipv6.eml")
@@ -325,7 +325,7 @@ def test_verbose_ok_line_adds_the_receivers_authentication_verdicts(clean):
 
 
 def test_silent_nameserver_is_unknown_within_the_timeout():
-    from tests.fakes.dns_server import FakeDnsServer, silent
+    from tests.support.fakes.dns_server import FakeDnsServer, silent
 
     server = FakeDnsServer(silent)
     try:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plugin_runner import run_plugin
-from tests.servers.rbldnsd import RbldnsdZone
+from tests.support.plugin_runner import run_plugin
+from tests.support.servers.rbldnsd import RbldnsdZone
 
 ENTRY_IP = "185.56.87.12"  # av1.provider.test: PTR points to a name that resolves elsewhere
 SENDER_IP = "185.56.87.25"  # PTR mailout.sender.test, confirmed; HELO smtp.sender.test

@@ -1,6 +1,6 @@
 """check_relay_chain reading the test message from a real Dovecot over IMAPS (read-only).
 
-The message is a realistic one from tests/fixtures/relay_chain, delivered into the Maildir;
+The message is a realistic one from tests/support/fixtures/relay_chain, delivered into the Maildir;
 the plugin must find it (by Subject token, or as the newest message), judge its chain exactly
 as with --file, verify the server's certificate, and leave every message and flag as it was.
 """
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugin_runner import run_plugin
-from tests.servers.rbldnsd import RbldnsdZone
+from tests.support.plugin_runner import run_plugin
+from tests.support.servers.rbldnsd import RbldnsdZone
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "relay_chain"
+FIXTURES = Path(__file__).resolve().parents[1] / "support" / "fixtures" / "relay_chain"
 AV_RELAY = "185.56.87.12"
 USER, PASSWORD = "probe", "probe-password"
 OTHER = (

@@ -1,6 +1,6 @@
 """The incident, end to end: a round trip through real Postfix relays finds the listed relay.
 
-Lab (tests/servers/mailflow.py): alice's submission server mail.sender.test 127.0.0.10 ->
+Lab (tests/support/servers/mailflow.py): alice's submission server mail.sender.test 127.0.0.10 ->
 the provider's relay relay.provider.test 127.0.0.11 -> the recipient MX mx.recipient.test
 127.0.0.12 -> Maildir served by Dovecot; rbldnsd lists the relay on psbl.surriel.com. The
 monitoring mailbox probe@recipient.test accepts mail whatever the listing, so the round trip
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plugin_runner import run_plugin
-from tests.servers.mailflow import ALICE, PROBE, RELAY_IP, SENDER_IP, ZONE
+from tests.support.plugin_runner import run_plugin
+from tests.support.servers.mailflow import ALICE, PROBE, RELAY_IP, SENDER_IP, ZONE
 
 
 @pytest.fixture

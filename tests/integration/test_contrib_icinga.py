@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mailrep.mailbox_options import IMAP_PASSWORD_ENV, SMTP_PASSWORD_ENV
-from mailrep.secrets import load_password
+from mailrep.mail.credentials import load_password
+from mailrep.plugin.mailbox_options import IMAP_PASSWORD_ENV, SMTP_PASSWORD_ENV
 
 from tests.unit.test_contrib_options import (
     PLUGINS,

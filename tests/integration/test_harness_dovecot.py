@@ -7,7 +7,7 @@ import ssl
 
 import pytest
 
-from tests.servers.dovecot import Dovecot
+from tests.support.servers.dovecot import Dovecot
 
 MESSAGE = b"From: a@example.test\nTo: alice@example.test\nSubject: one\n\nbody\n"
 

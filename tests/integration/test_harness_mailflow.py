@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.servers.mailflow import ALICE, BOB, MX_IP, PROBE, RELAY_IP, SENDER_IP, ZONE
+from tests.support.servers.mailflow import ALICE, BOB, MX_IP, PROBE, RELAY_IP, SENDER_IP, ZONE
 
 
 def bounce_text(message) -> str:

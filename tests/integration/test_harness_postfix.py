@@ -7,7 +7,7 @@ import smtplib
 import time
 from email.message import EmailMessage
 
-from tests.servers.dovecot import _mail_ids
+from tests.support.servers.dovecot import _mail_ids
 
 A_IP, B_IP = "127.0.0.20", "127.0.0.21"
 

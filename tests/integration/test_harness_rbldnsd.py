@@ -8,7 +8,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from tests.servers.rbldnsd import Rbldnsd, RbldnsdZone
+from tests.support.servers.rbldnsd import Rbldnsd, RbldnsdZone
 
 LISTED = "192.0.2.99"
 DEFAULT = ":127.0.0.2:Listed, see http://lookup.test/$"

@@ -8,10 +8,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from mailrep import sources
-from mailrep.sources import FetchStats, ImapSettings, SourceError
+from mailrep.mail import sources
+from mailrep.mail.sources import FetchStats, ImapSettings, SourceError
 
-from tests.servers.dovecot import free_tcp_port
+from tests.support.servers.dovecot import free_tcp_port
 
 USER, PASSWORD = "alice", "alice-password"
 HOURS_AGO = (1, 5, 23, 25, 30, 49, 72, 200)  # five inside a 24 h window, three outside

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from mailrep.probe import (
+from mailrep.mail.roundtrip import (
     PROBE_HEADER,
     ProbeError,
     RoundTrip,
@@ -16,10 +16,10 @@ from mailrep.probe import (
     round_trip,
     send_probe,
 )
-from mailrep.sources import ImapSettings, SourceError
+from mailrep.mail.sources import ImapSettings, SourceError
 
-from tests.servers.dovecot import free_tcp_port
-from tests.servers.mailflow import ALICE, BOB, PROBE
+from tests.support.servers.dovecot import free_tcp_port
+from tests.support.servers.mailflow import ALICE, BOB, PROBE
 
 WAIT = 20.0
 
@@ -152,8 +152,8 @@ def tls_postfix(postfix_instance, tmp_path):
     """A Postfix on 127.0.0.20 offering STARTTLS on ``port`` and implicit TLS on
     ``smtps_port`` with a certificate for 127.0.0.20 from a throw-away CA (``ca_file``);
     accepted mail is discarded (only the SMTP leg is under test)."""
-    from tests.servers.postfix import free_port_on
-    from tests.servers.tls import make_tls
+    from tests.support.servers.postfix import free_port_on
+    from tests.support.servers.tls import make_tls
 
     tls = make_tls(tmp_path / "tls", addresses=(TLS_HOST,))
     smtps_port = free_port_on(TLS_HOST)

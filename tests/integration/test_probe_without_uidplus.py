@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from mailrep.probe import _delete, connect
-from mailrep.sources import ImapSettings
+from mailrep.mail.roundtrip import _delete, connect
+from mailrep.mail.sources import ImapSettings
 
 # Dovecot 2.3's post-login capabilities, less UIDPLUS (and less the extensions that would
 # let a client expunge selectively by other means)

@@ -1,0 +1,297 @@
+"""The zone catalogue: which blocklists exist and what their answers mean.
+
+An A record from a DNSBL is only a number; what it means is the list's own published
+convention. Spamhaus answers 127.255.255.254 when the query came through a public resolver
+(an *error*, not a listing), ZEN's 127.0.0.10/11 are PBL *policy* listings (dynamic space,
+fix: use your provider's relay), URIBL answers 127.0.0.1 when it refuses a query. Treating
+every answer as "listed" is how other checkers cry wolf; treating every failure as "clean" is
+how they miss the listing that bounces mail. So every answer is decoded with the zone's entry
+here, and an answer we cannot place is never silently good news.
+
+The catalogue is ``zones.toml`` in this package; a user file (same format, or Debian
+check_rbl's ``.ini`` with ``server=`` lines) extends or replaces it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from importlib import resources
+from typing import Any, NamedTuple
+
+from mailrep.errors import CannotJudge
+
+
+class Meaning(StrEnum):
+    LISTING = "listing"  # reputation listing: mail from here is being rejected
+    POLICY = "policy"  # scope/policy listing (PBL, UCEPROTECT 2/3): a different fix
+    ERROR = "error"  # the list refused, is over quota, or the zone is misused
+    CLEAN = "clean"  # an explicit "not listed" code (e.g. a whitelist answer)
+
+
+class CatalogueError(CannotJudge, ValueError):
+    """A catalogue file that cannot be used (reported as UNKNOWN)."""
+
+
+class CodeRule(NamedTuple):
+    """One decoding rule: an exact code, an inclusive range, or a bitmask on the last octet."""
+
+    meaning: Meaning
+    label: str
+    first: ipaddress.IPv4Address | None = None
+    last: ipaddress.IPv4Address | None = None
+    mask: int | None = None
+
+    def matches(self, code: ipaddress.IPv4Address) -> bool:
+        if self.mask is not None:
+            return int(code) >> 8 == 0x7F0000 and bool(int(code) & 0xFF & self.mask)
+        assert self.first is not None and self.last is not None
+        return self.first <= code <= self.last
+
+
+class Answer(NamedTuple):
+    """One decoded A record."""
+
+    code: str
+    meaning: Meaning
+    label: str
+
+
+_LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
+_OUTSIDE = "answer outside 127.0.0.0/8 (parked, hijacked or wildcarded zone)"
+
+
+class Zone(NamedTuple):
+    """A blocklist zone and everything needed to query it and read its answers."""
+
+    name: str
+    kinds: frozenset[str] = frozenset({"ip4"})  # ip4, ip6, domain
+    description: str = ""
+    rules: tuple[CodeRule, ...] = ()
+    unmatched: Meaning = Meaning.LISTING
+    unmatched_label: str = "listed"
+    lookup_url: str = ""
+    notes: str = ""
+    default: bool = False
+    dead: str = ""  # why and since when it is gone; empty when alive
+    blocks_public_resolvers: bool = False
+    needs_key: bool = False
+    dqs_zone: str = ""  # Spamhaus DQS name used instead when a key is given
+    test_listed: str = ""  # RFC 5782 entries; empty string disables that test
+    test_clean: str = ""
+    origin: str = "catalogue"
+
+    @property
+    def is_domain_list(self) -> bool:
+        return "domain" in self.kinds
+
+    def decode(self, code_text: str) -> Answer:
+        """What one A record means for this zone."""
+        try:
+            code = ipaddress.IPv4Address(code_text)
+        except ValueError:
+            return Answer(code_text, Meaning.ERROR, "not an IPv4 answer")
+        if code not in _LOOPBACK:
+            return Answer(code_text, Meaning.ERROR, _OUTSIDE)
+        for rule in self.rules:
+            if rule.mask is None and rule.matches(code):
+                return Answer(code_text, rule.meaning, rule.label)
+        bits = [r for r in self.rules if r.mask is not None and r.matches(code)]
+        if bits:
+            # Bitmask lists set several bits at once: the gravest meaning wins, labels combine.
+            order = [Meaning.ERROR, Meaning.LISTING, Meaning.POLICY, Meaning.CLEAN]
+            meaning = min((r.meaning for r in bits), key=order.index)
+            return Answer(code_text, meaning, ", ".join(r.label for r in bits))
+        return Answer(code_text, self.unmatched, self.unmatched_label)
+
+    def url_for(self, item: str) -> str:
+        return self.lookup_url.replace("{address}", item).replace("{zone}", self.name)
+
+    def with_key(self, key: str | None) -> tuple[str, str]:
+        """(name to query, name to show): a DQS key goes into the query, never the output."""
+        if key and self.dqs_zone:
+            return f"{key}.{self.dqs_zone}", f"<key>.{self.dqs_zone}"
+        return self.name, self.name
+
+
+_CODE_RANGE = re.compile(r"^\s*([0-9.]+)\s*(?:-\s*([0-9.]+))?\s*$")
+
+
+def _rule(entry: Mapping[str, Any], zone: str) -> CodeRule:
+    try:
+        meaning = Meaning(entry.get("means", "listing"))
+        label = str(entry.get("label", meaning.value))
+        if "mask" in entry:
+            return CodeRule(meaning, label, mask=int(entry["mask"]))
+        m = _CODE_RANGE.match(str(entry["match"]))
+        if not m:
+            raise ValueError(entry["match"])
+        first = ipaddress.IPv4Address(m.group(1))
+        last = ipaddress.IPv4Address(m.group(2)) if m.group(2) else first
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CatalogueError(f"zone {zone}: bad answer rule {dict(entry)!r}") from exc
+    return CodeRule(meaning, label, first, last)
+
+
+_DEFAULT_TESTS = {
+    "ip4": ("127.0.0.2", "127.0.0.1"),
+    "ip6": ("::ffff:7f00:2", "::ffff:7f00:1"),
+    "domain": ("test", "invalid"),
+}
+
+
+def _zone(entry: Mapping[str, Any], origin: str) -> Zone:
+    try:
+        name = str(entry["name"]).strip().rstrip(".").lower()
+    except KeyError:
+        raise CatalogueError(f"{origin}: a zone without a name") from None
+    if not name:
+        raise CatalogueError(f"{origin}: a zone with an empty name")
+    kinds = frozenset(entry.get("kinds", ["ip4"]))
+    if not kinds or not kinds <= {"ip4", "ip6", "domain"}:
+        raise CatalogueError(f"zone {name}: kinds must be among ip4, ip6, domain")
+    family = "domain" if "domain" in kinds else "ip4" if "ip4" in kinds else "ip6"
+    listed, clean = {"domain": ("test", "invalid")}.get(
+        family, _DEFAULT_TESTS.get(family, ("", ""))
+    )
+    try:
+        unmatched = Meaning(entry.get("unmatched", "listing"))
+    except ValueError:
+        raise CatalogueError(f"zone {name}: bad 'unmatched' meaning") from None
+    return Zone(
+        name=name,
+        kinds=kinds,
+        description=str(entry.get("description", "")),
+        rules=tuple(_rule(r, name) for r in entry.get("answers", [])),
+        unmatched=unmatched,
+        unmatched_label=str(entry.get("unmatched_label", "listed")),
+        lookup_url=str(entry.get("lookup_url", "")),
+        notes=str(entry.get("notes", "")),
+        default=bool(entry.get("default", False)),
+        dead=str(entry.get("dead", "")),
+        blocks_public_resolvers=bool(entry.get("blocks_public_resolvers", False)),
+        needs_key=bool(entry.get("needs_key", False)),
+        dqs_zone=str(entry.get("dqs_zone", "")),
+        test_listed=str(entry.get("test_listed", listed)),
+        test_clean=str(entry.get("test_clean", clean)),
+        origin=origin,
+    )
+
+
+class Catalogue:
+    """All known zones by name, in catalogue order."""
+
+    def __init__(self, zones: dict[str, Zone] | None = None, selects: bool = False) -> None:
+        self.zones = dict(zones or {})
+        self.selects = selects  # a check_rbl list: its zones are the ones to check
+
+    def defaults(self) -> list[Zone]:
+        return [z for z in self.zones.values() if z.default and not z.dead]
+
+    def get(self, name: str) -> Zone:
+        """A known zone, or an ad-hoc one decoded by RFC 5782's generic rules."""
+        key = name.strip().rstrip(".").lower()
+        if key in self.zones:
+            return self.zones[key]
+        return Zone(
+            name=key,
+            kinds=frozenset({"ip4", "ip6"}),
+            origin="command line",
+            test_listed="127.0.0.2",
+            test_clean="127.0.0.1",
+            rules=GENERIC_RULES,
+        )
+
+    def merge(self, other: Catalogue, replace_all: bool = False) -> Catalogue:
+        if replace_all:
+            return Catalogue(dict(other.zones))
+        merged = dict(self.zones)
+        merged.update(other.zones)
+        return Catalogue(merged)
+
+
+#: For zones we know nothing about: the conventions nearly every list follows.
+GENERIC_RULES = (
+    CodeRule(
+        Meaning.ERROR,
+        "127.0.0.1 is the RFC 5782 'never listed' entry: a refusal",
+        ipaddress.IPv4Address("127.0.0.1"),
+        ipaddress.IPv4Address("127.0.0.1"),
+    ),
+    CodeRule(
+        Meaning.ERROR,
+        "127.255.255.x: error code (quota, refused or misuse)",
+        ipaddress.IPv4Address("127.255.255.0"),
+        ipaddress.IPv4Address("127.255.255.255"),
+    ),
+)
+
+
+def parse_toml(text: str, origin: str) -> Catalogue:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{origin}: {exc}") from None
+    entries = data.get("zone", [])
+    if not isinstance(entries, list):
+        raise CatalogueError(f"{origin}: expected [[zone]] tables")
+    zones = [_zone(e, origin) for e in entries]
+    return Catalogue({z.name: z for z in zones})
+
+
+def parse_check_rbl_ini(text: str, origin: str, base: Catalogue) -> Catalogue:
+    """Debian check_rbl's config: ``server=ZONE`` lines (sections and other keys ignored).
+
+    Zones we know keep our decoding; unknown ones get the generic rules.
+    """
+    zones: dict[str, Zone] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() in ("server", "s"):
+            name = value.strip().rstrip(".").lower()
+            if name:
+                known = base.get(name)
+                zones[name] = known._replace(origin=origin)
+    if not zones:
+        raise CatalogueError(f"{origin}: no server= lines found")
+    return Catalogue(zones, selects=True)
+
+
+def load_default() -> Catalogue:
+    text = resources.files(__package__).joinpath("zones.toml").read_text(encoding="utf-8")
+    return parse_toml(text, "built-in catalogue")
+
+
+def load_file(path: str, base: Catalogue) -> Catalogue:
+    """A user catalogue: TOML in our format or check_rbl's ini, judged by content."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise CatalogueError(f"cannot read zones file {path}: {exc.strerror}") from None
+    if re.search(r"^\s*\[\[zone\]\]", text, re.M):
+        return parse_toml(text, path)
+    return parse_check_rbl_ini(text, path, base)
+
+
+def select(
+    catalogue: Catalogue,
+    requested: Iterable[str],
+    excluded: Iterable[str],
+) -> list[Zone]:
+    """The zones of this run: the requested ones (or the defaults) minus the excluded.
+
+    A dead zone is refused with the reason: a dead list that answers for every query
+    would make every host look listed, and one that answers nothing hides real listings.
+    """
+    names = [n.strip().rstrip(".").lower() for n in requested if n.strip()]
+    zones = [catalogue.get(n) for n in dict.fromkeys(names)] if names else catalogue.defaults()
+    dead = [z for z in zones if z.dead]
+    if dead:
+        z = dead[0]
+        raise CatalogueError(f"{z.name} is a dead list ({z.dead}); remove it from your zones")
+    drop = {n.strip().rstrip(".").lower() for n in excluded}
+    return [z for z in zones if z.name not in drop]

@@ -1,0 +1,315 @@
+"""What every plugin shares on the command line and in its output.
+
+The plugin contract (Monitoring Plugins guidelines, Icinga plugin API) is easy to break in
+small ways: argparse exits 2 on a typo (CRITICAL to Nagios), a stray exception prints a
+traceback, a hung server outlives the monitoring system's own timeout. :func:`run` owns that
+contract for all three plugins: usage errors, ``-h`` and ``-V`` exit 3; every failure
+becomes one UNKNOWN line; ``-t`` bounds the whole run (an internal deadline leaves time to
+report what was learnt, and an alarm is the backstop); output is nagios text or one JSON
+document with the same exit code.
+
+nagiosplugin's own Runtime is not used for printing because it cannot emit JSON and prints
+long output only with ``-v``; the Resource/Context/Summary model is used as intended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, NoReturn
+
+from mailrep import __version__
+from mailrep.errors import CannotJudge
+
+STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
+EXIT_UNKNOWN = 3
+
+
+class UsageError(Exception):
+    """Bad command line: reported as UNKNOWN with the usage line."""
+
+
+class PlainExit(Exception):
+    """``-h``/``-V``: print the text and exit 3, as the guidelines say."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class RunTimeout(Exception):
+    """The alarm backstop fired: the whole run exceeded ``-t``."""
+
+
+class PluginParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are UNKNOWN results, not exit code 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise PlainExit(message or "")
+
+    def print_help(self, file: Any = None) -> None:
+        raise PlainExit(self.format_help())
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kw: Any) -> None:
+        raise PlainExit(f"{parser.prog} {__version__} (mailrep)\n")
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def nagios_range(text: str) -> str:
+    """Validate a Nagios range with nagiosplugin's own parser (never by hand)."""
+    from nagiosplugin import Range
+
+    try:
+        Range(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a Nagios range: {text!r} ({exc})") from None
+    return text
+
+
+def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) -> None:
+    """``-h -V -v -t --format``: the options every plugin has."""
+    group = parser.add_argument_group("general options")
+    group.add_argument("-h", "--help", action="help", help="show this help and exit (code 3)")
+    group.add_argument("-V", "--version", action=_VersionAction, help="print the version and exit")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more detail: -v adds context to the first line and lists clean results, -vv adds "
+        "configuration and per-query detail, -vvv everything (up to 3)",
+    )
+    group.add_argument(
+        "-t",
+        "--timeout",
+        type=positive_float,
+        default=default_timeout,
+        metavar="SECONDS",
+        help=f"bound for the whole run (default {default_timeout:g}); when it is hit the "
+        "plugin reports UNKNOWN, or what it learnt so far with unanswered queries as errors",
+    )
+    group.add_argument(
+        "--format",
+        choices=("nagios", "json"),
+        default="nagios",
+        help="output: the Nagios plugin format (default) or one JSON document; the exit code "
+        "is the same in both",
+    )
+
+
+class RunContext(NamedTuple):
+    """What a plugin's builder needs besides its options."""
+
+    started: float
+    deadline: float  # time.monotonic() value: finish the real work before this
+    verbose: int
+
+
+class Outcome(NamedTuple):
+    """A plugin's evaluated check plus what its JSON document adds."""
+
+    check: Any  # nagiosplugin.Check, already called
+    extra: Callable[[], dict[str, Any]] = dict
+
+
+def _perfdata(check: Any) -> list[dict[str, Any]]:
+    out = []
+    for result in check.results:
+        metric = result.metric
+        if metric is None:
+            continue
+        perf = metric.performance()
+        if perf is None:
+            continue
+
+        def blank(value: Any) -> Any:
+            return None if value in (None, "") else value
+
+        out.append(
+            {
+                "label": perf.label,
+                "value": perf.value,
+                "uom": perf.uom or "",
+                "warn": blank(str(perf.warn) if perf.warn is not None else None),
+                "crit": blank(str(perf.crit) if perf.crit is not None else None),
+                "min": blank(perf.min),
+                "max": blank(perf.max),
+            }
+        )
+    return sorted(out, key=lambda p: p["label"])
+
+
+def _long_output(check: Any) -> list[str]:
+    text = check.verbose_str
+    if isinstance(text, list | tuple):
+        return [str(t) for t in text]
+    return [line for line in str(text).splitlines() if line]
+
+
+def _clean(text: str) -> str:
+    """'|' separates perfdata in the plugin format; never let it into text."""
+    return text.replace("|", "/")
+
+
+def emit(
+    label: str,
+    state: int,
+    summary: str,
+    *,
+    perfdata: Sequence[str] = (),
+    details: Sequence[str] = (),
+    fmt: str = "nagios",
+    extra: dict[str, Any] | None = None,
+    json_perfdata: list[dict[str, Any]] | None = None,
+) -> NoReturn:
+    """Print one result in the chosen format and exit with its code."""
+    if fmt == "json":
+        import json
+
+        doc = {
+            "plugin": label,
+            "state": STATES[state],
+            "exit_code": state,
+            "summary": summary,
+            "perfdata": json_perfdata or [],
+            "details": list(details),
+        }
+        doc.update(extra or {})
+        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+    else:
+        line = f"{label} {STATES[state]} - {_clean(summary)}"
+        if perfdata:
+            line += " | " + " ".join(perfdata)
+        sys.stdout.write("\n".join([line, *(_clean(d) for d in details)]) + "\n")
+    sys.stdout.flush()
+    raise SystemExit(state)
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    for i, arg in enumerate(argv):
+        if arg == "--format=json" or (arg == "--format" and argv[i + 1 : i + 2] == ["json"]):
+            return True
+    return False
+
+
+def _alarm(_signum: int, _frame: Any) -> None:
+    raise RunTimeout()
+
+
+def _failure(
+    exc: BaseException,
+    parser: PluginParser,
+    timeout: float | None,
+    verbose: int,
+    expected: tuple[type[BaseException], ...],
+) -> tuple[str, list[str]]:
+    """The UNKNOWN status text (and detail lines) for an exception that ended the run."""
+    if isinstance(exc, UsageError):
+        return f"usage error: {exc}", [parser.format_usage().strip()]
+    if isinstance(exc, RunTimeout):
+        return f"timeout: the run did not finish within -t {timeout:g}s", []
+    if isinstance(exc, ImportError):
+        return f"missing dependency: {exc.name} (reinstall mailrep)", []
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", []
+    if isinstance(exc, CannotJudge) or (expected and isinstance(exc, expected)):
+        return str(exc), []
+    import traceback
+
+    details = traceback.format_exc().splitlines() if verbose >= 3 else []
+    return f"internal error: {type(exc).__name__}: {exc}", details
+
+
+def run(
+    label: str,
+    parser: PluginParser,
+    build: Callable[[argparse.Namespace, RunContext], Outcome],
+    argv: Sequence[str] | None = None,
+    expected_errors: tuple[type[BaseException], ...] = (),
+) -> NoReturn:
+    """Parse, build and evaluate a check, print it, exit; UNKNOWN on anything unexpected."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    fmt = "json" if _wants_json(argv) else "nagios"
+    started = time.monotonic()
+    timeout: float | None = None
+    verbose = 0
+    previous = signal.getsignal(signal.SIGALRM)
+    try:
+        args = parser.parse_args(argv)
+        timeout, verbose = float(args.timeout), int(args.verbose)
+        margin = min(1.0, max(0.2, timeout * 0.1))
+        ctx = RunContext(started, started + max(0.1, timeout - margin), verbose)
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        outcome = build(args, ctx)
+        check = outcome.check
+        check()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        summary = check.summary_str.strip()
+        details = _long_output(check)
+        state = int(check.state.code)
+        extra = outcome.extra()
+    except SystemExit:
+        raise
+    except PlainExit as done:
+        sys.stdout.write(done.text)
+        sys.stdout.flush()
+        raise SystemExit(EXIT_UNKNOWN) from None
+    except BaseException as exc:  # the contract: never a traceback, always a status line
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        text, lines = _failure(exc, parser, timeout, verbose, expected_errors)
+        emit(label, EXIT_UNKNOWN, text, details=lines, fmt=fmt)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    emit(
+        label,
+        state,
+        summary,
+        perfdata=check.perfdata,
+        details=details,
+        fmt=fmt,
+        extra=extra,
+        json_perfdata=_perfdata(check),
+    )
+
+
+def env_or(value: str | None, var: str) -> str | None:
+    """An option's value, else the environment variable's (for secrets kept off argv)."""
+    return value if value else os.environ.get(var) or None

@@ -1,0 +1,1 @@
+"""Test scaffolding: real-server harnesses, fakes, fixture builders and the plugin runner."""

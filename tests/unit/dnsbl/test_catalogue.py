@@ -1,0 +1,90 @@
+"""Decoding answers with the catalogue: the part that must never cry wolf or miss a listing."""
+
+import pytest
+from mailrep.dnsbl import catalogue as zones
+from mailrep.dnsbl.catalogue import CatalogueError, Meaning
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return zones.load_default()
+
+
+@pytest.mark.parametrize(
+    ("code", "meaning"),
+    [("127.0.0.2", Meaning.LISTING), ("127.0.0.4", Meaning.LISTING),
+     ("127.0.0.10", Meaning.POLICY), ("127.0.0.11", Meaning.POLICY),
+     ("127.255.255.252", Meaning.ERROR), ("127.255.255.254", Meaning.ERROR),
+     ("127.255.255.255", Meaning.ERROR)],
+)
+def test_spamhaus_zen_codes_decode_to_their_published_meaning(catalogue, code, meaning):
+    assert catalogue.get("zen.spamhaus.org").decode(code).meaning is meaning
+
+
+def test_spamhaus_open_resolver_answer_names_the_cause(catalogue):
+    assert "public" in catalogue.get("zen.spamhaus.org").decode("127.255.255.254").label
+
+
+def test_dbl_answer_for_an_ip_query_is_an_error(catalogue):
+    assert catalogue.get("dbl.spamhaus.org").decode("127.0.1.255").meaning is Meaning.ERROR
+
+
+def test_uribl_refusal_is_an_error(catalogue):
+    assert catalogue.get("multi.uribl.com").decode("127.0.0.1").meaning is Meaning.ERROR
+
+
+def test_uribl_bitmask_combines_labels_and_keeps_the_gravest_meaning(catalogue):
+    answer = catalogue.get("multi.uribl.com").decode("127.0.0.6")  # black (2) + grey (4)
+    assert answer.meaning is Meaning.LISTING
+    assert "black" in answer.label and "grey" in answer.label
+
+
+def test_answer_outside_loopback_is_an_error_for_every_zone(catalogue):
+    for zone in catalogue.zones.values():
+        assert zone.decode("198.51.100.7").meaning is Meaning.ERROR
+
+
+def test_unknown_zone_gets_rfc5782_generic_decoding(catalogue):
+    zone = catalogue.get("bl.unknown.test")
+    assert zone.decode("127.0.0.2").meaning is Meaning.LISTING
+    assert zone.decode("127.0.0.1").meaning is Meaning.ERROR
+
+
+def test_default_set_is_curated_and_alive(catalogue):
+    defaults = catalogue.defaults()
+    assert 15 <= len(defaults) <= 25
+    assert not [z for z in defaults if z.dead]
+
+
+def test_dead_zone_is_refused_with_its_reason(catalogue):
+    with pytest.raises(CatalogueError, match="SORBS"):
+        zones.select(catalogue, ["dnsbl.sorbs.net"], [])
+
+
+def test_excluded_zone_is_left_out(catalogue):
+    names = [z.name for z in zones.select(catalogue, [], ["zen.spamhaus.org"])]
+    assert "zen.spamhaus.org" not in names and "psbl.surriel.com" in names
+
+
+def test_dqs_key_goes_into_the_query_and_never_into_the_shown_name(catalogue):
+    query, shown = catalogue.get("zen.spamhaus.org").with_key("s3cr3tkey")
+    assert query == "s3cr3tkey.zen.dq.spamhaus.net"
+    assert "s3cr3tkey" not in shown
+
+
+def test_check_rbl_ini_server_lines_select_zones(catalogue):
+    cat = zones.parse_check_rbl_ini(
+        "[rbl]\nserver=psbl.surriel.com\nserver=bl.example.test\n", "check_rbl.ini", catalogue
+    )
+    assert cat.selects and list(cat.zones) == ["psbl.surriel.com", "bl.example.test"]
+    assert cat.zones["psbl.surriel.com"].lookup_url  # known zones keep their catalogue entry
+
+
+def test_toml_catalogue_with_a_bad_rule_is_refused():
+    with pytest.raises(CatalogueError):
+        zones.parse_toml('[[zone]]\nname = "x.test"\nanswers = [{ match = "nonsense" }]\n', "f")
+
+
+def test_domain_lists_self_test_with_rfc5782_names(catalogue):
+    zone = catalogue.get("dbl.spamhaus.org")
+    assert (zone.test_listed, zone.test_clean) == ("test", "invalid")
