@@ -55,8 +55,9 @@ def run_ours(root: Path) -> tuple[int, float]:
 
 
 def run_sisimai(root: Path) -> tuple[int, float]:
-    out = subprocess.run(["perl", str(PERL), str(root / "new")], check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        ["perl", str(PERL), str(root / "new")], check=True, capture_output=True, text=True
+    ).stdout.split()
     return int(out[0]), float(out[1])
 
 

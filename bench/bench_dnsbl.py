@@ -53,8 +53,19 @@ def free_port() -> int:
 
 def start_rbldnsd(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    args = ["rbldnsd", "-n", "-f", "-u", "nobody", "-r", str(workdir), "-b", f"127.0.0.1/{port}",
-            "-b", f"{DIRECT}/53"]
+    args = [
+        "rbldnsd",
+        "-n",
+        "-f",
+        "-u",
+        "nobody",
+        "-r",
+        str(workdir),
+        "-b",
+        f"127.0.0.1/{port}",
+        "-b",
+        f"{DIRECT}/53",
+    ]
     for zone in ZONES:
         (workdir / zone).write_text(":127.0.0.2:listed\n127.0.0.2\n198.18.0.7\n198.18.1.0/28\n")
         args.append(f"{zone}:ip4set:{zone}")
@@ -132,9 +143,23 @@ def bulk(runs: int) -> dict[str, float]:
     for _ in range(runs):
         started = time.perf_counter()
         out = subprocess.run(
-            ours_cmd("198.18.0.0/22", zones, f"{DIRECT}:53", "--max-addresses", "1024",
-                     "--format", "json", "-t", "60", "--concurrency", "500"),
-            capture_output=True, text=True, check=False, env=ENV,
+            ours_cmd(
+                "198.18.0.0/22",
+                zones,
+                f"{DIRECT}:53",
+                "--max-addresses",
+                "1024",
+                "--format",
+                "json",
+                "-t",
+                "60",
+                "--concurrency",
+                "500",
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
+            env=ENV,
         )
         wall = time.perf_counter() - started
         doc = json.loads(out.stdout)
@@ -143,7 +168,10 @@ def bulk(runs: int) -> dict[str, float]:
         started = time.perf_counter()
         out = subprocess.run(
             [sys.executable, "-c", PYDNSBL_PEER, "0", ",".join(zones), DIRECT],
-            capture_output=True, text=True, check=False, env=ENV,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=ENV,
         )
         wall = time.perf_counter() - started
         _inner, answered, listed_ips = out.stdout.split()
@@ -166,37 +194,52 @@ def bulk(runs: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     for tool in ("rbldnsd", CHECK_RBL):
         if not shutil.which(tool):
             sys.exit(f"missing {tool}: see the module docstring")
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "plugins")],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(HERE.parent / "plugins")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         rbl, port = start_rbldnsd(Path(tmp))
         proxy = subprocess.Popen(
-            [sys.executable, str(HERE / "latency_proxy.py"), *map(str, PROXY), "127.0.0.1",
-             str(port), "50"], stdout=subprocess.PIPE,
+            [
+                sys.executable,
+                str(HERE / "latency_proxy.py"),
+                *map(str, PROXY),
+                "127.0.0.1",
+                str(port),
+                "50",
+            ],
+            stdout=subprocess.PIPE,
         )
         assert proxy.stdout is not None
         proxy.stdout.readline()
         ns_ours, ns_peer = f"{PROXY[0]}:{PROXY[1]}", PROXY[0]
         try:
             for ip, n in ((CLEAN, 6), (CLEAN, 25), (LISTED, 6)):
-                compare(f"{'listed' if ip == LISTED else 'clean'} IP x {n} zones, +50 ms",
-                        ours_cmd(ip, ZONES[:n], ns_ours), rbl_cmd(ip, ZONES[:n], ns_peer),
-                        args.runs)
-            compare("-V start-up", [str(BIN / "check_dnsbl"), "-V"], [CHECK_RBL, "-V"],
-                    args.runs)
+                compare(
+                    f"{'listed' if ip == LISTED else 'clean'} IP x {n} zones, +50 ms",
+                    ours_cmd(ip, ZONES[:n], ns_ours),
+                    rbl_cmd(ip, ZONES[:n], ns_peer),
+                    args.runs,
+                )
+            compare("-V start-up", [str(BIN / "check_dnsbl"), "-V"], [CHECK_RBL, "-V"], args.runs)
             bulk(max(3, args.runs // 3))
         finally:
             proxy.terminate()
             rbl.terminate()
-    print(f"# python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
-          f"maxrss unit KiB, getrusage={resource.RUSAGE_CHILDREN}")
+    print(
+        f"# python {sys.version.split()[0]}, {os.cpu_count()} cpus, "
+        f"maxrss unit KiB, getrusage={resource.RUSAGE_CHILDREN}"
+    )
 
 
 if __name__ == "__main__":

@@ -54,8 +54,10 @@ def generate(dovecot: Dovecot, count: int, rng: random.Random) -> int:
             f"Message-ID: <bench{n}@example.net>\n"
             f"Date: {time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime(now - ago))}\n"
             "MIME-Version: 1.0\nContent-Type: text/plain\n\n"
-            + "".join(f"diagnostic line {i} 550 5.7.1 blocked using zen.example {n}\n"
-                      for i in range(lines))
+            + "".join(
+                f"diagnostic line {i} 550 5.7.1 blocked using zen.example {n}\n"
+                for i in range(lines)
+            )
         )
         path = dovecot.deliver(USER, text, subdir="cur", flags="S" if n % 2 else "")
         os.utime(path, (now - ago, now - ago))
@@ -79,20 +81,34 @@ def main() -> None:
     with Dovecot({USER: PASSWORD}) as dovecot:
         t0 = time.perf_counter()
         inside = generate(dovecot, args.messages, random.Random(42))
-        print(f"generated {args.messages} messages ({inside} in the last 24 h) in "
-              f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        settings = ImapSettings("localhost", dovecot.imaps_port, USER, PASSWORD, "tls",
-                                ca_file=str(dovecot.ca_file), timeout=60)
+        print(
+            f"generated {args.messages} messages ({inside} in the last 24 h) in "
+            f"{time.perf_counter() - t0:.1f} s",
+            file=sys.stderr,
+        )
+        settings = ImapSettings(
+            "localhost",
+            dovecot.imaps_port,
+            USER,
+            PASSWORD,
+            "tls",
+            ca_file=str(dovecot.ca_file),
+            timeout=60,
+        )
 
         def window(stats: FetchStats, headers_only: bool = False) -> int:
             since = datetime.now(UTC) - timedelta(hours=24)
-            return sum(1 for _ in read_imap(settings, since, headers_only=headers_only,
-                                            stats=stats))
+            return sum(
+                1 for _ in read_imap(settings, since, headers_only=headers_only, stats=stats)
+            )
 
         def naive(stats: FetchStats) -> int:
             since = datetime.now(UTC) - timedelta(hours=24)
-            return sum(1 for m in read_imap(settings, None, stats=stats)
-                       if m.arrived is not None and m.arrived >= since)
+            return sum(
+                1
+                for m in read_imap(settings, None, stats=stats)
+                if m.arrived is not None and m.arrived >= since
+            )
 
         cases = {
             "window 24h, BODY.PEEK[]": window,
@@ -110,13 +126,17 @@ def main() -> None:
 
     naive_time = statistics.median(times["naive: all, filter locally"])
     naive_bytes = last["naive: all, filter locally"][1].bytes
-    print(f"{'read':28}  {'median':>8}  {'kept':>6}  {'fetched':>7}  {'bytes':>11}  "
-          f"{'time/naive':>10}  {'bytes/naive':>11}")
+    print(
+        f"{'read':28}  {'median':>8}  {'kept':>6}  {'fetched':>7}  {'bytes':>11}  "
+        f"{'time/naive':>10}  {'bytes/naive':>11}"
+    )
     for name in cases:
         kept, stats = last[name]
         median = statistics.median(times[name])
-        print(f"{name:28}  {median:7.3f}s  {kept:6}  {stats.messages:7}  {stats.bytes:11,}  "
-              f"{median / naive_time:10.2f}  {stats.bytes / naive_bytes:11.3f}")
+        print(
+            f"{name:28}  {median:7.3f}s  {kept:6}  {stats.messages:7}  {stats.bytes:11,}  "
+            f"{median / naive_time:10.2f}  {stats.bytes / naive_bytes:11.3f}"
+        )
     ok = all(last[name][0] == inside for name in cases)
     print(f"every read kept the {inside} messages of the window: {ok}")
     if not ok:

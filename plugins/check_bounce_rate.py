@@ -61,9 +61,12 @@ def build_parser() -> PluginParser:
     src.add_argument("--maildir", metavar="DIR", help="a Maildir (new/ and cur/ are read)")
     src.add_argument("--mbox", metavar="FILE", help="an mbox file")
     src.add_argument("--dir", metavar="DIR", help="a folder of .eml files")
-    src.add_argument("--file", metavar="FILE",
-                     help="one message, or each message of an mbox (a file that starts with a "
-                     "From_ line); - reads standard input")
+    src.add_argument(
+        "--file",
+        metavar="FILE",
+        help="one message, or each message of an mbox (a file that starts with a "
+        "From_ line); - reads standard input",
+    )
     add_imap_options(parser)
     add_tls_options(parser)
     win = parser.add_argument_group("window and denominator")

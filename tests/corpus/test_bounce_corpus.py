@@ -52,8 +52,9 @@ def analyse_file(path: Path) -> FileAnalysis:
     line holds several messages (two of the corpus do), as Sisimai also reads it."""
     found = [analyse(m.raw) for m in read_file(str(path))]
     kinds = [a.kind for a in found if a.kind != "not-bounce"]
-    return FileAnalysis(kinds[0] if kinds else "not-bounce",
-                        tuple(r for a in found for r in a.recipients))
+    return FileAnalysis(
+        kinds[0] if kinds else "not-bounce", tuple(r for a in found for r in a.recipients)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -71,13 +71,16 @@ def test_no_stale_expectations(sa_lines, expected_disagreements):
         if row is None or row["spamassassin_4_0_1"]["ip"] == entry["ip"]:
             stale.append(value)
     assert not stale, "expectations that no longer disagree (or no longer exist):\n" + "\n".join(
-        stale)
+        stale
+    )
 
 
 def _same(ours: str | None, theirs: str) -> bool:
     """SpamAssassin writes literals as !1.2.3.4! and empty for unknown; compare the names."""
+
     def norm(x: str | None) -> str:
         return (x or "").strip("[]!").rstrip(".").lower()
+
     return norm(ours) == norm(theirs)
 
 
@@ -102,8 +105,15 @@ def stalwart() -> list[dict]:
 def _stalwart_date(d: dict) -> datetime | None:
     offset = timedelta(hours=d["tz_hour"], minutes=d["tz_minute"])
     try:
-        return datetime(d["year"], d["month"], d["day"], d["hour"], d["minute"], d["second"],
-                        tzinfo=timezone(-offset if d["tz_before_gmt"] else offset))
+        return datetime(
+            d["year"],
+            d["month"],
+            d["day"],
+            d["hour"],
+            d["minute"],
+            d["second"],
+            tzinfo=timezone(-offset if d["tz_before_gmt"] else offset),
+        )
     except (ValueError, KeyError):
         return None
 
@@ -146,8 +156,15 @@ def _stalwart_fields(case: dict) -> dict[str, object]:
     # Floors sit just under today's rates. Known, accepted differences: Stalwart cuts ids at
     # "/", reads two-digit years as 19xx and "PDT" as UTC, names "from" inside a leading
     # comment; ours reads the zone names email.utils knows.
-    [("by", 0.95), ("from_name", 0.95), ("helo", 0.95), ("rdns", 0.75), ("id", 0.95),
-     ("envelope_for", 0.95), ("timestamp", 0.93)],
+    [
+        ("by", 0.95),
+        ("from_name", 0.95),
+        ("helo", 0.95),
+        ("rdns", 0.75),
+        ("id", 0.95),
+        ("envelope_for", 0.95),
+        ("timestamp", 0.93),
+    ],
 )
 def test_stalwart_fields_agree(stalwart, field, floor):
     agree = total = 0
@@ -168,7 +185,8 @@ def test_authenticated_agrees_with_spamassassin(sa_lines):
     """We also count Exchange ``mapi`` and webmail ``HTTP`` hops as authenticated submissions
     (a logged-in user wrote them); SpamAssassin does not, so agreement is a rate, not all."""
     agree = sum(
-        1 for row in sa_lines
+        1
+        for row in sa_lines
         if (hop := parse_received(row["received"])) is not None
         and hop.authenticated == bool(row["spamassassin_4_0_1"]["auth"])
     )

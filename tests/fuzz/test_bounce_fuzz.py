@@ -4,29 +4,34 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mailrep.bounce.analysis import analyse
 
-HEADERS = st.sampled_from([
-    b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n",
-    b"Content-Type: multipart/mixed; boundary=B\r\n",
-    b"Content-Type: text/plain; charset=x-no-such-charset\r\n",
-    b"Content-Transfer-Encoding: base64\r\n",
-    b"Content-Transfer-Encoding: quoted-printable\r\n",
-    b"From: MAILER-DAEMON@example.net\r\nSubject: Undelivered Mail\r\n",
-    b"Auto-Submitted: auto-replied\r\n",
-])
-PARTS = st.sampled_from([
-    b"--B\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822;",
-    b"--B\r\nContent-Type: message/rfc822\r\n\r\n",
-    b"--B\r\nContent-Type: text/plain; charset=utf-7\r\nContent-Transfer-Encoding: base64\r\n"
-    b"\r\nQUJD=",
-    b"--B--\r\n",
-    b"Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 blocked using ",
-    b"\xff\xfe\x00<a@b>:\r\n",
-])
+HEADERS = st.sampled_from(
+    [
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n",
+        b"Content-Type: multipart/mixed; boundary=B\r\n",
+        b"Content-Type: text/plain; charset=x-no-such-charset\r\n",
+        b"Content-Transfer-Encoding: base64\r\n",
+        b"Content-Transfer-Encoding: quoted-printable\r\n",
+        b"From: MAILER-DAEMON@example.net\r\nSubject: Undelivered Mail\r\n",
+        b"Auto-Submitted: auto-replied\r\n",
+    ]
+)
+PARTS = st.sampled_from(
+    [
+        b"--B\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822;",
+        b"--B\r\nContent-Type: message/rfc822\r\n\r\n",
+        b"--B\r\nContent-Type: text/plain; charset=utf-7\r\nContent-Transfer-Encoding: base64\r\n"
+        b"\r\nQUJD=",
+        b"--B--\r\n",
+        b"Action: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 blocked using ",
+        b"\xff\xfe\x00<a@b>:\r\n",
+    ]
+)
 
 
 @settings(max_examples=200, deadline=2000)
-@given(st.lists(HEADERS, max_size=6), st.lists(st.one_of(PARTS, st.binary(max_size=200)),
-                                                max_size=20))
+@given(
+    st.lists(HEADERS, max_size=6), st.lists(st.one_of(PARTS, st.binary(max_size=200)), max_size=20)
+)
 def test_broken_mime_never_raises(headers, parts):
     result = analyse(b"".join(headers) + b"\r\n" + b"".join(parts))
     assert result.kind in {"bounce", "delay", "feedback", "success", "autoreply", "not-bounce"}
@@ -61,8 +66,11 @@ def test_huge_header_returns(size):
 def test_transcript_with_many_recipients_and_a_long_tail_returns(count):
     # each recipient's words are searched for a host break: the search must stay near the
     # recipient's line, not run to the end of a megabyte for every one of them
-    lines = b"".join(b"554 <a%d@example.com>... Remote protocol error\r\n" % i
-                     for i in range(count))
-    raw = (b"From: MAILER-DAEMON@x.example\r\nSubject: Returned mail\r\n\r\n"
-           b"<<< 550 refused\r\n" + lines + (b"x" * 70 + b"\r\n") * 15000)
+    lines = b"".join(
+        b"554 <a%d@example.com>... Remote protocol error\r\n" % i for i in range(count)
+    )
+    raw = (
+        b"From: MAILER-DAEMON@x.example\r\nSubject: Returned mail\r\n\r\n"
+        b"<<< 550 refused\r\n" + lines + (b"x" * 70 + b"\r\n") * 15000
+    )
     assert analyse(raw).kind == "bounce"

@@ -9,17 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mailrep.mail import sources
 
-LINES = st.sampled_from([
-    b"From MAILER-DAEMON Wed Mar  4 05:06:07 2026\n",
-    b"From nobody\n",
-    b"From \n",
-    b">From escaped\n",
-    b"Date: not a date\n",
-    b"Date: Tue, 03 Mar 2026 10:00:00 +0100\n",
-    b"\n",
-    b"\r\n",
-    b"\xff\xfe\x00 binary\n",
-])
+LINES = st.sampled_from(
+    [
+        b"From MAILER-DAEMON Wed Mar  4 05:06:07 2026\n",
+        b"From nobody\n",
+        b"From \n",
+        b">From escaped\n",
+        b"Date: not a date\n",
+        b"Date: Tue, 03 Mar 2026 10:00:00 +0100\n",
+        b"\n",
+        b"\r\n",
+        b"\xff\xfe\x00 binary\n",
+    ]
+)
 
 
 @contextmanager

@@ -17,8 +17,11 @@ from mailrep.relay.received import (
     received_headers,
 )
 
-FAST = settings(max_examples=300, deadline=timedelta(milliseconds=500),
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=300,
+    deadline=timedelta(milliseconds=500),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 MAX_INPUT = 4 * MAX_VALUE_CHARS
 _RUN = re.compile(r"[0-9A-Fa-f:.]+")
 
@@ -52,12 +55,43 @@ def test_arbitrary_text(value):
     check(value)
 
 
-ATOMS = st.sampled_from([
-    "from", "by", "with", "id", "for", "via", ";", "(", ")", "[", "]", " ", "\r\n\t", ":",
-    "HELO", "EHLO", "helo=", "IPv6:", "::ffff:", "%", "@", '"', "192.0.2.1", "2001:db8::1",
-    "fe80::1%eth0", "198.51.100.7:25", "203.0.113.9.25", "(may be forged)", "unknown",
-    "mx.example.net", "ESMTPSA", "Tue, 29 Aug 2023 16:20:12 +0000", "Authenticated sender:",
-])
+ATOMS = st.sampled_from(
+    [
+        "from",
+        "by",
+        "with",
+        "id",
+        "for",
+        "via",
+        ";",
+        "(",
+        ")",
+        "[",
+        "]",
+        " ",
+        "\r\n\t",
+        ":",
+        "HELO",
+        "EHLO",
+        "helo=",
+        "IPv6:",
+        "::ffff:",
+        "%",
+        "@",
+        '"',
+        "192.0.2.1",
+        "2001:db8::1",
+        "fe80::1%eth0",
+        "198.51.100.7:25",
+        "203.0.113.9.25",
+        "(may be forged)",
+        "unknown",
+        "mx.example.net",
+        "ESMTPSA",
+        "Tue, 29 Aug 2023 16:20:12 +0000",
+        "Authenticated sender:",
+    ]
+)
 
 
 @FAST

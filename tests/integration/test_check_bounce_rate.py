@@ -453,8 +453,12 @@ def test_real_postfix_unknown_user_bounce_is_hard(lab_bounces):
 
 def _maildir_file_holding(maildir: Path, needle: str) -> bytes:
     """The raw bytes of the one message in ``maildir`` that contains ``needle``."""
-    found = [p.read_bytes() for sub in ("new", "cur") for p in (maildir / sub).iterdir()
-             if needle.encode() in p.read_bytes()]
+    found = [
+        p.read_bytes()
+        for sub in ("new", "cur")
+        for p in (maildir / sub).iterdir()
+        if needle.encode() in p.read_bytes()
+    ]
     assert len(found) == 1, f"{len(found)} messages hold {needle}"
     return found[0]
 
@@ -473,4 +477,5 @@ def test_real_postscreen_blocklist_bounce_yields_zone_and_relay_ip(incident_lab,
     bounce.write_bytes(_maildir_file_holding(lab.dovecot.maildir("alice@sender.test"), sent))
     r = bounce_rate("--file", str(bounce), "--format", "json")
     assert [(b["reason"], b["zone"], b["blocked_ip"]) for b in r.json["bounces"]] == [
-        ("blocked", "psbl.surriel.com", "127.0.0.11")]
+        ("blocked", "psbl.surriel.com", "127.0.0.11")
+    ]

@@ -15,8 +15,9 @@ from tests.support.servers.mailflow import ALICE, BOB, MX_IP, PROBE, RELAY_IP, S
 
 
 def bounce_text(message) -> str:
-    return "\n".join(part.get_content() for part in message.walk()
-                     if part.get_content_type() == "text/plain")
+    return "\n".join(
+        part.get_content() for part in message.walk() if part.get_content_type() == "text/plain"
+    )
 
 
 def test_mail_to_bob_bounces_back_to_alice_naming_the_list_and_the_relay(incident_lab):
@@ -91,8 +92,12 @@ def test_the_machines_resolv_conf_is_untouched(incident_lab):
     with open("/etc/resolv.conf") as handle:
         outside = handle.read()
     assert incident_lab.namespace is not None
-    inside = subprocess.run(incident_lab.namespace.command(["cat", "/etc/resolv.conf"]),
-                            capture_output=True, text=True, check=True).stdout
+    inside = subprocess.run(
+        incident_lab.namespace.command(["cat", "/etc/resolv.conf"]),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert f"nameserver {incident_lab.dns_address}" in inside
     assert inside != outside
 

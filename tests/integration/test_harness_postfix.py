@@ -29,13 +29,23 @@ def test_namespace_resolv_conf_names_the_test_nameserver(resolver_namespace):
 def test_next_hop_sees_the_sending_instance_address(postfix_instance, dovecot):
     mailboxes = dovecot({"carol@b.test": "pw"})
     uid, gid = _mail_ids()
-    b = postfix_instance("b.lab.test", B_IP,
-                         maps={"mailboxes": ["carol@b.test carol@b.test/Maildir/"]})
-    b.set_main(virtual_mailbox_domains="b.test", virtual_mailbox_maps=b.map_path("mailboxes"),
-               virtual_mailbox_base=str(mailboxes.mail_root), virtual_uid_maps=f"static:{uid}",
-               virtual_gid_maps=f"static:{gid}", virtual_minimum_uid="100")
-    a = postfix_instance("a.lab.test", A_IP, main={"mynetworks": "127.0.0.0/8"},
-                         maps={"transport": [f"b.test smtp:[{B_IP}]:{b.port}"]})
+    b = postfix_instance(
+        "b.lab.test", B_IP, maps={"mailboxes": ["carol@b.test carol@b.test/Maildir/"]}
+    )
+    b.set_main(
+        virtual_mailbox_domains="b.test",
+        virtual_mailbox_maps=b.map_path("mailboxes"),
+        virtual_mailbox_base=str(mailboxes.mail_root),
+        virtual_uid_maps=f"static:{uid}",
+        virtual_gid_maps=f"static:{gid}",
+        virtual_minimum_uid="100",
+    )
+    a = postfix_instance(
+        "a.lab.test",
+        A_IP,
+        main={"mynetworks": "127.0.0.0/8"},
+        maps={"transport": [f"b.test smtp:[{B_IP}]:{b.port}"]},
+    )
     a.set_main(transport_maps=a.map_path("transport"))
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "x@a.test", "carol@b.test", "hop"

@@ -15,8 +15,9 @@ DEFAULT = ":127.0.0.2:Listed, see http://lookup.test/$"
 
 
 def ask(server: Rbldnsd, name: str, rdtype: str = "A") -> dns.message.Message:
-    return dns.query.udp(dns.message.make_query(name, rdtype), server.host, port=server.port,
-                         timeout=2)
+    return dns.query.udp(
+        dns.message.make_query(name, rdtype), server.host, port=server.port, timeout=2
+    )
 
 
 def values(reply: dns.message.Message, rdtype: str) -> list[str]:
@@ -44,14 +45,17 @@ def test_clean_address_is_nxdomain(psbl):
 
 def test_txt_substitutes_the_queried_address(psbl):
     assert values(ask(psbl, "99.2.0.192.psbl.surriel.com.", "TXT"), "TXT") == [
-        '"Listed, see http://lookup.test/192.0.2.99"']
+        '"Listed, see http://lookup.test/192.0.2.99"'
+    ]
 
 
 def test_two_datasets_under_one_name_give_several_a_records(rbldnsd):
-    server = rbldnsd([
-        RbldnsdZone("zen.spamhaus.org", "ip4set", [f"{LISTED} :127.0.0.2:"]),
-        RbldnsdZone("zen.spamhaus.org", "ip4set", [f"{LISTED} :127.0.0.10:"]),
-    ])
+    server = rbldnsd(
+        [
+            RbldnsdZone("zen.spamhaus.org", "ip4set", [f"{LISTED} :127.0.0.2:"]),
+            RbldnsdZone("zen.spamhaus.org", "ip4set", [f"{LISTED} :127.0.0.10:"]),
+        ]
+    )
     assert values(ask(server, "99.2.0.192.zen.spamhaus.org."), "A") == ["127.0.0.10", "127.0.0.2"]
 
 
@@ -62,8 +66,9 @@ def test_wildcard_range_lists_every_address(rbldnsd):
 
 
 def test_ip6_zone_lists_an_address_by_nibbles(rbldnsd):
-    server = rbldnsd([RbldnsdZone("v6.example.test", "ip6trie",
-                                  [":127.0.0.2:v6 listed", "2001:db8::/64"])])
+    server = rbldnsd(
+        [RbldnsdZone("v6.example.test", "ip6trie", [":127.0.0.2:v6 listed", "2001:db8::/64"])]
+    )
     name = "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.v6.example.test."
     assert values(ask(server, name), "A") == ["127.0.0.2"]
     clean = name.replace("8.b.d.0", "9.b.d.0")
@@ -71,16 +76,24 @@ def test_ip6_zone_lists_an_address_by_nibbles(rbldnsd):
 
 
 def test_dnset_zone_lists_a_domain_and_its_wildcard_subdomains(rbldnsd):
-    server = rbldnsd([RbldnsdZone("dbl.example.test", "dnset",
-                                  [":127.0.1.2:domain listed", "bad.test", "*.worse.test"])])
+    server = rbldnsd(
+        [
+            RbldnsdZone(
+                "dbl.example.test",
+                "dnset",
+                [":127.0.1.2:domain listed", "bad.test", "*.worse.test"],
+            )
+        ]
+    )
     assert values(ask(server, "bad.test.dbl.example.test."), "A") == ["127.0.1.2"]
     assert values(ask(server, "www.worse.test.dbl.example.test."), "A") == ["127.0.1.2"]
     assert ask(server, "good.test.dbl.example.test.").rcode() == dns.rcode.NXDOMAIN
 
 
 def test_generic_zone_serves_literal_records(rbldnsd):
-    server = rbldnsd([RbldnsdZone("gen.example.test", "generic",
-                                  ['info TXT "hello"', "info A 127.0.0.5"])])
+    server = rbldnsd(
+        [RbldnsdZone("gen.example.test", "generic", ['info TXT "hello"', "info A 127.0.0.5"])]
+    )
     assert values(ask(server, "info.gen.example.test.", "TXT"), "TXT") == ['"hello"']
     assert values(ask(server, "info.gen.example.test."), "A") == ["127.0.0.5"]
 

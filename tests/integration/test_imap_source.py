@@ -18,9 +18,12 @@ HOURS_AGO = (1, 5, 23, 25, 30, 49, 72, 200)  # five inside a 24 h window, three 
 
 
 def body(n: int, subject: str | None = None) -> str:
-    return (f"From: sender{n}@example.org\nTo: {USER}@example.org\n"
-            f"Subject: {subject or f'message {n}'}\nMessage-ID: <m{n}@example.org>\n\n"
-            + f"line {n}\n" * 50)
+    return (
+        f"From: sender{n}@example.org\nTo: {USER}@example.org\n"
+        f"Subject: {subject or f'message {n}'}\nMessage-ID: <m{n}@example.org>\n\n"
+        + f"line {n}\n"
+        * 50
+    )
 
 
 def age(path, hours: float) -> datetime:
@@ -47,8 +50,15 @@ def server(dovecot):
 
 def settings(d, security: str = "tls", **changes) -> ImapSettings:
     port = d.imaps_port if security == "tls" else d.imap_port
-    values = {"host": "localhost", "port": port, "user": USER, "password": PASSWORD,
-              "security": security, "ca_file": str(d.ca_file), "timeout": 5.0}
+    values = {
+        "host": "localhost",
+        "port": port,
+        "user": USER,
+        "password": PASSWORD,
+        "security": security,
+        "ca_file": str(d.ca_file),
+        "timeout": 5.0,
+    }
     values.update(changes)
     return ImapSettings(**values)
 
@@ -132,8 +142,7 @@ def test_stats_count_the_bytes_fetched(server):
 
 def test_window_fetches_only_the_messages_inside_it(server):
     stats = FetchStats()
-    list(sources.read_imap(settings(server), datetime.now(UTC) - timedelta(hours=24),
-                           stats=stats))
+    list(sources.read_imap(settings(server), datetime.now(UTC) - timedelta(hours=24), stats=stats))
     assert stats.messages == 3
 
 
@@ -202,8 +211,10 @@ def test_plain_imap_reads_every_message(server):
 
 
 def test_non_ascii_subject_token_is_searched_as_utf8(server):
-    server.deliver(USER, "Subject: =?utf-8?q?R=C3=BCckl=C3=A4ufer_x1?=\n"
-                         "Message-ID: <umlaut@example.org>\n\nbody\n")
+    server.deliver(
+        USER,
+        "Subject: =?utf-8?q?R=C3=BCckl=C3=A4ufer_x1?=\nMessage-ID: <umlaut@example.org>\n\nbody\n",
+    )
     server.sync(USER)
     got = list(sources.read_imap(settings(server), None, subject_token="Rückläufer"))
     assert [message_id(m.raw) for m in got] == ["<umlaut@example.org>"]

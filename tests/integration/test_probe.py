@@ -26,25 +26,44 @@ WAIT = 20.0
 
 def smtp_for(lab, **changes) -> SmtpSettings:
     host, port = lab.submission
-    values = {"host": host, "port": port, "user": None, "password": None, "security": "none",
-              "timeout": 10.0}
+    values = {
+        "host": host,
+        "port": port,
+        "user": None,
+        "password": None,
+        "security": "none",
+        "timeout": 10.0,
+    }
     values.update(changes)
     return SmtpSettings(**values)
 
 
 def imap_for(lab, **changes) -> ImapSettings:
     info = lab.imap()
-    values = {"host": "localhost", "port": info["imaps_port"], "user": PROBE,
-              "password": info["users"][PROBE], "security": "tls",
-              "ca_file": str(info["ca_file"]), "timeout": 10.0}
+    values = {
+        "host": "localhost",
+        "port": info["imaps_port"],
+        "user": PROBE,
+        "password": info["users"][PROBE],
+        "security": "tls",
+        "ca_file": str(info["ca_file"]),
+        "timeout": 10.0,
+    }
     values.update(changes)
     return ImapSettings(**values)
 
 
-def probe(lab, *, recipient: str = PROBE, wait: float = WAIT, budget: float = 30.0,
-          **imap_changes) -> RoundTrip:
-    return round_trip(smtp_for(lab), imap_for(lab, **imap_changes), ALICE, recipient, wait,
-                      time.monotonic() + budget)
+def probe(
+    lab, *, recipient: str = PROBE, wait: float = WAIT, budget: float = 30.0, **imap_changes
+) -> RoundTrip:
+    return round_trip(
+        smtp_for(lab),
+        imap_for(lab, **imap_changes),
+        ALICE,
+        recipient,
+        wait,
+        time.monotonic() + budget,
+    )
 
 
 def visible_state(lab) -> dict[str, tuple[str, int | None, str]]:
@@ -62,8 +81,7 @@ def lab(incident_lab):
     dovecot = incident_lab.dovecot
     dovecot.deliver(PROBE, "Subject: unseen\n\nkeep me\n")
     dovecot.deliver(PROBE, "Subject: seen\n\nkeep me\n", subdir="cur", flags="S")
-    dovecot.deliver(PROBE, "Subject: marked\n\nnot yours to expunge\n", subdir="cur",
-                    flags="ST")
+    dovecot.deliver(PROBE, "Subject: marked\n\nnot yours to expunge\n", subdir="cur", flags="ST")
     return incident_lab
 
 
@@ -133,8 +151,14 @@ def test_wrong_imap_password_fails_before_anything_is_sent(lab):
 
 def test_dead_smtp_port_is_a_probe_error(lab):
     with pytest.raises(ProbeError, match="refused"):
-        round_trip(smtp_for(lab, port=free_tcp_port("127.0.0.10")), imap_for(lab), ALICE,
-                   PROBE, WAIT, time.monotonic() + 30)
+        round_trip(
+            smtp_for(lab, port=free_tcp_port("127.0.0.10")),
+            imap_for(lab),
+            ALICE,
+            PROBE,
+            WAIT,
+            time.monotonic() + 30,
+        )
 
 
 def test_refused_recipient_is_a_probe_error_with_the_reply(lab):
@@ -158,13 +182,21 @@ def tls_postfix(postfix_instance, tmp_path):
     tls = make_tls(tmp_path / "tls", addresses=(TLS_HOST,))
     smtps_port = free_port_on(TLS_HOST)
     instance = postfix_instance(
-        "tls.example.test", TLS_HOST,
-        main={"mynetworks": "127.0.0.0/8", "smtpd_tls_security_level": "may",
-              "smtpd_tls_cert_file": str(tls.cert_file),
-              "smtpd_tls_key_file": str(tls.key_file),
-              "smtpd_tls_loglevel": "1", "default_transport": "discard:probe test"},
-        services=[f"{TLS_HOST}:{smtps_port} inet n - n - - smtpd "
-                  "-o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt\n"])
+        "tls.example.test",
+        TLS_HOST,
+        main={
+            "mynetworks": "127.0.0.0/8",
+            "smtpd_tls_security_level": "may",
+            "smtpd_tls_cert_file": str(tls.cert_file),
+            "smtpd_tls_key_file": str(tls.key_file),
+            "smtpd_tls_loglevel": "1",
+            "default_transport": "discard:probe test",
+        },
+        services=[
+            f"{TLS_HOST}:{smtps_port} inet n - n - - smtpd "
+            "-o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt\n"
+        ],
+    )
     instance.smtps_port = smtps_port
     instance.ca_file = str(tls.ca_file)
     return instance
@@ -172,8 +204,15 @@ def tls_postfix(postfix_instance, tmp_path):
 
 def tls_smtp(instance, security: str, **changes) -> SmtpSettings:
     port = instance.smtps_port if security == "tls" else instance.port
-    values = {"host": TLS_HOST, "port": port, "user": None, "password": None,
-              "security": security, "ca_file": instance.ca_file, "timeout": 10.0}
+    values = {
+        "host": TLS_HOST,
+        "port": port,
+        "user": None,
+        "password": None,
+        "security": security,
+        "ca_file": instance.ca_file,
+        "timeout": 10.0,
+    }
     values.update(changes)
     return SmtpSettings(**values)
 
@@ -190,8 +229,9 @@ def wait_for_log(instance, text: str, timeout: float = 5.0) -> str:
 
 @pytest.mark.parametrize("security", ["starttls", "tls"])
 def test_probe_is_submitted_over_verified_tls(tls_postfix, security):
-    send_probe(tls_smtp(tls_postfix, security), ALICE, "someone@example.test", "tok",
-               time.monotonic() + 20)
+    send_probe(
+        tls_smtp(tls_postfix, security), ALICE, "someone@example.test", "tok", time.monotonic() + 20
+    )
     wait_for_log(tls_postfix, "TLS connection established from")
     wait_for_log(tls_postfix, "status=sent")
 
@@ -199,26 +239,42 @@ def test_probe_is_submitted_over_verified_tls(tls_postfix, security):
 @pytest.mark.parametrize("security", ["starttls", "tls"])
 def test_untrusted_smtp_certificate_is_a_probe_error(tls_postfix, security):
     with pytest.raises(ProbeError, match="not trusted"):
-        send_probe(tls_smtp(tls_postfix, security, ca_file=None), ALICE,
-                   "someone@example.test", "tok", time.monotonic() + 20)
+        send_probe(
+            tls_smtp(tls_postfix, security, ca_file=None),
+            ALICE,
+            "someone@example.test",
+            "tok",
+            time.monotonic() + 20,
+        )
 
 
 @pytest.mark.parametrize("security", ["starttls", "tls"])
 def test_insecure_smtp_skips_verification_only(tls_postfix, security):
-    send_probe(tls_smtp(tls_postfix, security, ca_file=None, insecure=True), ALICE,
-               "someone@example.test", "tok", time.monotonic() + 20)
+    send_probe(
+        tls_smtp(tls_postfix, security, ca_file=None, insecure=True),
+        ALICE,
+        "someone@example.test",
+        "tok",
+        time.monotonic() + 20,
+    )
     wait_for_log(tls_postfix, "TLS connection established from")
 
 
 def test_smtp_login_without_auth_offered_is_a_probe_error(tls_postfix):
     with pytest.raises(ProbeError, match=r"SMTP 127\.0\.0\.20"):
-        send_probe(tls_smtp(tls_postfix, "starttls", user="mon", password="pw"), ALICE,
-                   "someone@example.test", "tok", time.monotonic() + 20)
+        send_probe(
+            tls_smtp(tls_postfix, "starttls", user="mon", password="pw"),
+            ALICE,
+            "someone@example.test",
+            "tok",
+            time.monotonic() + 20,
+        )
 
 
 def test_starttls_the_server_does_not_offer_is_a_probe_error(postfix_instance):
-    plain = postfix_instance("plain.example.test", "127.0.0.21",
-                             main={"smtpd_tls_security_level": "none"})
+    plain = postfix_instance(
+        "plain.example.test", "127.0.0.21", main={"smtpd_tls_security_level": "none"}
+    )
     settings = SmtpSettings("127.0.0.21", plain.port, None, None, "starttls", timeout=10.0)
     with pytest.raises(ProbeError, match="STARTTLS"):
         send_probe(settings, ALICE, "someone@example.test", "tok", time.monotonic() + 20)

@@ -30,9 +30,15 @@ def server(dovecot):
 
 
 def client_for(server):
-    settings = ImapSettings(host="localhost", port=server.imaps_port, user="alice",
-                            password="alice-password", security="tls",
-                            ca_file=str(server.ca_file), timeout=10.0)
+    settings = ImapSettings(
+        host="localhost",
+        port=server.imaps_port,
+        user="alice",
+        password="alice-password",
+        security="tls",
+        ca_file=str(server.ca_file),
+        timeout=10.0,
+    )
     client = connect(settings)
     client.select_folder("INBOX", readonly=True)
     [uid] = client.search(["SUBJECT", "mailrep probe TOKEN"])
@@ -65,4 +71,5 @@ def test_nothing_is_flagged_or_expunged_without_uidplus(server):
     server.sync("alice")
     after = server.snapshot("alice")
     assert {k: (s.uid, s.flags) for k, s in after.items()} == {
-        k: (s.uid, s.flags) for k, s in before.items()}
+        k: (s.uid, s.flags) for k, s in before.items()
+    }

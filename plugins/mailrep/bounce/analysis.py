@@ -44,9 +44,11 @@ _BOUNCE_SUBJECT = re.compile(
     r"not delivered|returned to sender|failed|error|message you sent|bounce|warning:",
     re.I,
 )
-_BOUNCE_FROM = re.compile(r"mailer-daemon|post_?master|mail ?delivery|mailerdaemon|"
-                          r"bounce|daemon|mdaemon|mail administrator|system administrator",
-                          re.I)
+_BOUNCE_FROM = re.compile(
+    r"mailer-daemon|post_?master|mail ?delivery|mailerdaemon|"
+    r"bounce|daemon|mdaemon|mail administrator|system administrator",
+    re.I,
+)
 _BOUNCE_TEXT = re.compile(
     r"could not be delivered|permanent(?:ly)? (?:error|fatal|failure)|delivery (?:to the "
     r"following|has failed|failed|problem)|undeliver|not (?:be )?delivered|"
@@ -54,23 +56,37 @@ _BOUNCE_TEXT = re.compile(
     r"unable to deliver|returned to you|said:|smtp error|user unknown|failed recipient|"
     r"invalid user|no such user|requested action not taken",
 )  # matched on lower-cased text
-_DELAY_TEXT = re.compile(r"(?:has been|was) delayed|delivery (?:status notification )?"
-                         r"\(delay\)|will (?:continue|keep) (?:trying|to try)|"
-                         r"not yet been delivered|still trying|will be retried for|"
-                         r"warning message only|"
-                         # OpenSMTPD's warning: "only a temporary failure report ... kept in
-                         # the queue ... You DO NOT NEED to re-send"
-                         r"only a temporary failure report")  # on lower-cased text
-_AUTOREPLY_SUBJECT = re.compile(r"out of (?:the )?office|auto(?:matic)?[- ]?re(?:ply|sponse)|"
-                                r"vacation|abwesenheit|away from", re.I)
+_DELAY_TEXT = re.compile(
+    r"(?:has been|was) delayed|delivery (?:status notification )?"
+    r"\(delay\)|will (?:continue|keep) (?:trying|to try)|"
+    r"not yet been delivered|still trying|will be retried for|"
+    r"warning message only|"
+    # OpenSMTPD's warning: "only a temporary failure report ... kept in
+    # the queue ... You DO NOT NEED to re-send"
+    r"only a temporary failure report"
+)  # on lower-cased text
+_AUTOREPLY_SUBJECT = re.compile(
+    r"out of (?:the )?office|auto(?:matic)?[- ]?re(?:ply|sponse)|"
+    r"vacation|abwesenheit|away from",
+    re.I,
+)
 # Content-filtering gateways that relay mail inwards after their own checks (McAfee Email
 # Gateway, SurfControl, MailFoundry, m-FILTER, MX Logic), named by the headers they stamp on
 # their own reports. Their "user unknown" comes after they accepted the message.
-_GATEWAY = re.compile(rb"^(?:x-nai-header:|x-mailer:[^\n]*(?:surfcontrol|m-filter)|"
-                      rb"received:[^\n]*(?:\n[ \t][^\n]*)*?(?:\(mailfoundry\)|by m-filter|"
-                      rb"mxl_mta)|message-id:\s*<mxl~)", re.I | re.M)
-_GATEWAY_WORDS = (b"x-nai-header", b"surfcontrol", b"m-filter", b"mailfoundry", b"mxl_mta",
-                  b"<mxl~")
+_GATEWAY = re.compile(
+    rb"^(?:x-nai-header:|x-mailer:[^\n]*(?:surfcontrol|m-filter)|"
+    rb"received:[^\n]*(?:\n[ \t][^\n]*)*?(?:\(mailfoundry\)|by m-filter|"
+    rb"mxl_mta)|message-id:\s*<mxl~)",
+    re.I | re.M,
+)
+_GATEWAY_WORDS = (
+    b"x-nai-header",
+    b"surfcontrol",
+    b"m-filter",
+    b"mailfoundry",
+    b"mxl_mta",
+    b"<mxl~",
+)
 _ADDRESS_FIELD = re.compile(r"\baddress:\s*<(" + ADDR + r")>", re.I)
 _VAGUE = frozenset({"onhold", "undefined", "systemerror", "expired"})
 _MESSAGE_ID = re.compile(r"^Message-ID:\s*(<[^>\s]+>)", re.I | re.M)
@@ -109,9 +125,11 @@ _CONTINUATION = re.compile(r"(?:^|\s)[245]\d\d[- ](?:[245]\.\d{1,3}\.\d{1,3}\s)?
 
 
 # Exim's "retry timeout exceeded": the last attempts failed temporarily until it gave up.
-_TEMPORARY = re.compile(r"will be retried|temporary failure|temporarily deferred|"
-                        r"retry timeout exceeded|"
-                        r"will (?:continue|keep) (?:trying|to try)")
+_TEMPORARY = re.compile(
+    r"will be retried|temporary failure|temporarily deferred|"
+    r"retry timeout exceeded|"
+    r"will (?:continue|keep) (?:trying|to try)"
+)
 
 
 def _unfold_reply(diag: str) -> str:
@@ -153,7 +171,7 @@ def _words_before(text: str, chunk: str) -> str:
     i = text.find(chunk[:200])
     if i <= 0:
         return ""
-    above = text[max(0, i - 400):i].replace("\r\n", "\n").rstrip()
+    above = text[max(0, i - 400) : i].replace("\r\n", "\n").rstrip()
     paragraphs = above.rsplit("\n\n", 2)
     # "The following recipients did not receive this message:" only heads the list; the
     # reason is the paragraph before it (EZweb: "... not delivered within 0 days ...")
@@ -162,10 +180,18 @@ def _words_before(text: str, chunk: str) -> str:
     return paragraphs[-1].strip()
 
 
-def _recipient(addr: str, action: str | None, status: str | None, code: str | None,
-               diag: str, remote: str | None, context: str = "",
-               gateway: Gateway = False, mailer: bool = False,
-               report: str = "") -> FailedRecipient:
+def _recipient(
+    addr: str,
+    action: str | None,
+    status: str | None,
+    code: str | None,
+    diag: str,
+    remote: str | None,
+    context: str = "",
+    gateway: Gateway = False,
+    mailer: bool = False,
+    report: str = "",
+) -> FailedRecipient:
     """One failed recipient from what the report says of it.
 
     ``report`` is the report's own words about this recipient beyond its line, when the
@@ -173,7 +199,7 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
     """
     raw_diag = diag
     # RFC 3464 lets a comment follow the Status code: "5.2.1 (mailbox disabled, ...)"
-    comment = status[status.find("("):] if status and "(" in status else ""
+    comment = status[status.find("(") :] if status and "(" in status else ""
     diag = re.sub(r"\s+", " ", diag).strip()[:2000]
     if len(diag) <= len(addr) + 4 and context:
         diag = re.sub(r"\s+", " ", context).strip()[:2000]
@@ -186,37 +212,59 @@ def _recipient(addr: str, action: str | None, status: str | None, code: str | No
     if first_error:
         # in a session transcript the first permanent refusal is the cause; a later "554 5.5.1 no
         # valid recipients" after DATA only follows from it
-        remote_status = find_status(diag[first_error.start():first_error.start() + 300]) \
-            or remote_status
-    if remote_status and remote_status != status and (
-        not status
-        or (not remote_status.endswith(".0.0")
-            and (status[0] == remote_status[0] or status.endswith(".0.0")
-                 # a failed recipient whose remote reply was permanent: the "4.x" is
-                 # the reporting MTA's stale view from an earlier attempt
-                 or (remote_status[0] == "5" and (action or "failed") == "failed")))
+        remote_status = (
+            find_status(diag[first_error.start() : first_error.start() + 300]) or remote_status
+        )
+    if (
+        remote_status
+        and remote_status != status
+        and (
+            not status
+            or (
+                not remote_status.endswith(".0.0")
+                and (
+                    status[0] == remote_status[0]
+                    or status.endswith(".0.0")
+                    # a failed recipient whose remote reply was permanent: the "4.x" is
+                    # the reporting MTA's stale view from an earlier attempt
+                    or (remote_status[0] == "5" and (action or "failed") == "failed")
+                )
+            )
+        )
     ):
         status = remote_status
     if not code:
         code = find_replycode(diag)
-    reason = classify(status, _unfold_reply(diag), action, raw_diag[:4000] + "\n" + context[:4000],
-                      gateway)
+    reason = classify(
+        status, _unfold_reply(diag), action, raw_diag[:4000] + "\n" + context[:4000], gateway
+    )
     if reason in ("userunknown", "filtered") and reporter_says_disabled(comment + "\n" + report):
         reason = "suspend"
     if mailer and reason in _VAGUE and not names_system_fault(diag):
         # the delivery program failed and its words name no other cause
         reason = "mailererror"
-    temporary = bool((status and status.startswith("4")) or (code and code.startswith("4"))
-                     or (action or "").lower() == "delayed" or _TEMPORARY.search(diag.lower()))
+    temporary = bool(
+        (status and status.startswith("4"))
+        or (code and code.startswith("4"))
+        or (action or "").lower() == "delayed"
+        or _TEMPORARY.search(diag.lower())
+    )
     if not status and reason not in ("delivered",):
         status = pseudo_status(reason, temporary)
     citation = cite(diag)
     if citation is not None and reason not in ("blocked", "badreputation", "requireptr"):
         reason = "blocked"
     return FailedRecipient(
-        recipient=addr, action=action, status=status, replycode=code, diagnostic=diag,
-        remote_host=remote, reason=reason, cause=cause_of(reason, status),
-        hardbounce=is_hard(reason, status, code), citation=citation,
+        recipient=addr,
+        action=action,
+        status=status,
+        replycode=code,
+        diagnostic=diag,
+        remote_host=remote,
+        reason=reason,
+        cause=cause_of(reason, status),
+        hardbounce=is_hard(reason, status, code),
+        citation=citation,
     )
 
 
@@ -236,15 +284,21 @@ def _list_notice(raw: bytes, subject: str, text: str) -> FailedRecipient | None:
     r = _recipient(m.group(1).lower(), "failed", None, None, text, None)
     if "loop alert" in subject.lower():
         # the list's own loop guard, not a verdict on the message or the poster
-        r = dataclasses.replace(r, reason="systemerror", cause=cause_of("systemerror", None),
-                                status=pseudo_status("systemerror", False), hardbounce=False)
+        r = dataclasses.replace(
+            r,
+            reason="systemerror",
+            cause=cause_of("systemerror", None),
+            status=pseudo_status("systemerror", False),
+            hardbounce=False,
+        )
     return r
 
 
 def _delivered(r: FailedRecipient) -> FailedRecipient:
     code = r.replycode or ("250" if r.status and r.status.startswith("2") else None)
-    return dataclasses.replace(r, reason="delivered", cause="ignore", hardbounce=False,
-                               replycode=code, citation=None)
+    return dataclasses.replace(
+        r, reason="delivered", cause="ignore", hardbounce=False, replycode=code, citation=None
+    )
 
 
 def _from_dsn(parts: Parts, text: str, gateway: Gateway = False) -> list[FailedRecipient]:
@@ -252,8 +306,12 @@ def _from_dsn(parts: Parts, text: str, gateway: Gateway = False) -> list[FailedR
     chunks = dict(reversed(recipients(text, set()))) if text else {}
     fallback = text if len(text) < 4000 else ""
     # the report's words are about its recipient only when it names one
-    named = sum(1 for blocks in parts.status_blocks for block in blocks
-                if block.get("final-recipient") or block.get("original-recipient"))
+    named = sum(
+        1
+        for blocks in parts.status_blocks
+        for block in blocks
+        if block.get("final-recipient") or block.get("original-recipient")
+    )
     for blocks in parts.status_blocks:
         for block in blocks:
             rcpt = _addr(block.get("final-recipient") or block.get("original-recipient"))
@@ -274,10 +332,20 @@ def _from_dsn(parts: Parts, text: str, gateway: Gateway = False) -> list[FailedR
             remote = block.get("remote-mta", "").split(";")[-1].strip().strip("[]") or None
             if not remote:
                 remote = find_remote_host(diag)
-            out.append(_recipient(rcpt, (block.get("action") or "").lower() or None,
-                                  block.get("status", "").strip() or None, None, diag, remote,
-                                  context, gateway, mailer,
-                                  fallback if named == 1 else ""))
+            out.append(
+                _recipient(
+                    rcpt,
+                    (block.get("action") or "").lower() or None,
+                    block.get("status", "").strip() or None,
+                    None,
+                    diag,
+                    remote,
+                    context,
+                    gateway,
+                    mailer,
+                    fallback if named == 1 else "",
+                )
+            )
     return out
 
 
@@ -323,8 +391,10 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
                     break
         words = re.sub(r"\s+", " ", text).strip()[:2000]
         unique = list(dict.fromkeys(a for a in rcpts if a)) or [""]
-        fb = tuple(FailedRecipient(a, None, None, None, words, None, "feedback", "ignore",
-                                   False, None) for a in unique[:200])
+        fb = tuple(
+            FailedRecipient(a, None, None, None, words, None, "feedback", "ignore", False, None)
+            for a in unique[:200]
+        )
         return Analysis("feedback", fb, mid, subject)
 
     if parts.status_blocks:
@@ -334,8 +404,9 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
             # A mixed report keeps every recipient in the report's order, as the report
             # states them: the delivered ones marked as such, the delayed ones still
             # delayed. Counting skips both (bounce_report.summarise).
-            rcpts = [_delivered(r) if (r.action or "failed") in _SUCCESS_ACTIONS else r
-                     for r in rcpts]
+            rcpts = [
+                _delivered(r) if (r.action or "failed") in _SUCCESS_ACTIONS else r for r in rcpts
+            ]
             return Analysis(kind, tuple(rcpts), mid, subject)
 
     # A report forwarded as an attachment (by a user or a gateway): the report is the bounce.
@@ -352,14 +423,21 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
         return Analysis("bounce", (notice,), mid, subject)
 
     low = text.lower()
-    signs = sum((bool(_BOUNCE_FROM.search(sender)), bool(_BOUNCE_SUBJECT.search(subject)),
-                 bool(_BOUNCE_TEXT.search(low)),
-                 bool(parts.original_headers or parts.original_text)))
+    signs = sum(
+        (
+            bool(_BOUNCE_FROM.search(sender)),
+            bool(_BOUNCE_SUBJECT.search(subject)),
+            bool(_BOUNCE_TEXT.search(low)),
+            bool(parts.original_headers or parts.original_text),
+        )
+    )
     looks_bounce = signs >= 2
     if looks_bounce:
         skip = {_addr(sender)}
+
         def gateway() -> bool:  # read the header block only if a rule asks
             return _from_gateway(raw)
+
         # The bounce goes to the original sender; a reply quoting that address ("550 5.2.0
         # <sender@...> From: domain is invalid") belongs to the recipient above it, unless
         # the sender is the only address named (mail to oneself).
@@ -371,7 +449,7 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
             # a status line naming the address: "[Status: Error, Address: <a@b>, ...]"
             m = _ADDRESS_FIELD.search(text)
             if m:
-                found = [(m.group(1), text[m.start():m.start() + 2000])]
+                found = [(m.group(1), text[m.start() : m.start() + 2000])]
         if not found:
             for h in parts.original_headers:
                 to = _addr(_header(h, "To"))
@@ -384,12 +462,20 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
                 found = [(_addr(m.group(1)), text)]
         if found:
             delayed = bool(_DELAY_TEXT.search(low)) and not _BOUNCE_TEXT.search(
-                low.replace("not yet been delivered", ""))
+                low.replace("not yet been delivered", "")
+            )
             action = "delayed" if delayed else "failed"
             rcpts = [
-                _recipient(a, action, None, None, d, find_remote_host(d),
-                           _words_before(text, d) if len(d.strip()) <= len(a) + 8 else "",
-                           gateway)
+                _recipient(
+                    a,
+                    action,
+                    None,
+                    None,
+                    d,
+                    find_remote_host(d),
+                    _words_before(text, d) if len(d.strip()) <= len(a) + 8 else "",
+                    gateway,
+                )
                 for a, d in found
             ]
             if len(found) == 1 and rcpts[0].reason == "onhold" and len(text) < 4000:
@@ -397,25 +483,39 @@ def _analyse(raw: bytes, depth: int = 0) -> Analysis:
                 # list); a short report's words above it say why (Verizon: "Error: Invalid
                 # user address ... no such user here")
                 a, d = found[0]
-                rcpts = [_recipient(a, action, None, None, text, find_remote_host(d), "",
-                                    gateway)]
+                rcpts = [_recipient(a, action, None, None, text, find_remote_host(d), "", gateway)]
             return Analysis("delay" if delayed else "bounce", tuple(rcpts), mid, subject)
 
     # Apple Mail sends this when its user presses "unsubscribe": the recipient opting out
     # of the sender's mail, which Sisimai and ARF count as feedback, not an auto-reply.
     if _header(msg, "X-Apple-Unsubscribe").lower() == "true":
         words = re.sub(r"\s+", " ", text).strip()[:500]
-        r = FailedRecipient(_addr(sender), None, None, None, words, None, "feedback",
-                            "ignore", False, None)
+        r = FailedRecipient(
+            _addr(sender), None, None, None, words, None, "feedback", "ignore", False, None
+        )
         return Analysis("feedback", (r,), mid, subject)
 
     auto = _header(msg, "Auto-Submitted").lower()
-    if (auto.startswith("auto-replied") or _header(msg, "X-Autoreply")
-            or _header(msg, "X-Autorespond") or _AUTOREPLY_SUBJECT.search(subject)
-            or _header(msg, "Precedence").lower() == "auto_reply"):
+    if (
+        auto.startswith("auto-replied")
+        or _header(msg, "X-Autoreply")
+        or _header(msg, "X-Autorespond")
+        or _AUTOREPLY_SUBJECT.search(subject)
+        or _header(msg, "Precedence").lower() == "auto_reply"
+    ):
         who = _addr(sender)
-        r = FailedRecipient(who, None, None, None, re.sub(r"\s+", " ", text).strip()[:500],
-                            None, "vacation", "ignore", False, None)
+        r = FailedRecipient(
+            who,
+            None,
+            None,
+            None,
+            re.sub(r"\s+", " ", text).strip()[:500],
+            None,
+            "vacation",
+            "ignore",
+            False,
+            None,
+        )
         return Analysis("autoreply", (r,), mid, subject)
     return Analysis("not-bounce", (), mid, subject)
 

@@ -27,11 +27,15 @@ _URL_ZONES = [
     (re.compile(r"spamcop\.net/(?:bl\.shtml|w3m)\??([0-9.]+)?", re.I), "bl.spamcop.net"),
     (re.compile(r"barracudacentral\.org|barracuda reputation", re.I), "b.barracudacentral.org"),
     (re.compile(r"psbl\.(?:surriel\.com|org)", re.I), "psbl.surriel.com"),
-    (re.compile(r"(?:dnsbl-([123])\.)?uceprotect\.net(?:.{0,60}?level ?([123]))?", re.I),
-     "uceprotect"),
+    (
+        re.compile(r"(?:dnsbl-([123])\.)?uceprotect\.net(?:.{0,60}?level ?([123]))?", re.I),
+        "uceprotect",
+    ),
     (re.compile(r"mailspike\.(?:net|org)", re.I), "bl.mailspike.net"),
-    (re.compile(r"\bS3150\b|5\.7\.6(?:0[6-9]|[1-3]\d|4[0-9])\b|banned sending ip", re.I),
-     "microsoft"),
+    (
+        re.compile(r"\bS3150\b|5\.7\.6(?:0[6-9]|[1-3]\d|4[0-9])\b|banned sending ip", re.I),
+        "microsoft",
+    ),
     (re.compile(r"\bTSS0[49]\b", re.I), "yahoo"),
 ]
 # Provider-internal block lists named by their rejection codes (Microsoft S3150 / 5.7.6xx
@@ -74,9 +78,22 @@ def find_ip(text: str) -> str | None:
     return None
 
 
-_HINTS = ("list", "rbl", "dnsbl", "blocked using", "spamhaus", "spamcop", "barracuda", "psbl",
-          "uceprotect",
-          "mailspike", "s3150", "5.7.6", "banned", "tss0")
+_HINTS = (
+    "list",
+    "rbl",
+    "dnsbl",
+    "blocked using",
+    "spamhaus",
+    "spamcop",
+    "barracuda",
+    "psbl",
+    "uceprotect",
+    "mailspike",
+    "s3150",
+    "5.7.6",
+    "banned",
+    "tss0",
+)
 
 
 def cite(text: str) -> Citation | None:

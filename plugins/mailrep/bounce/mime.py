@@ -52,8 +52,15 @@ _ORIGINAL_MARKERS = (
 # whose index in "\n" + text is the line's own index in text.
 # Every alternative above contains one of these words (lower-cased): a line without any of
 # them cannot be a marker. Keep the two in step when adding a marker.
-_MARKER_WORDS = ("original", "returned", "below this line", "copy of", "unsent message",
-                 "message header", "message/rfc822")
+_MARKER_WORDS = (
+    "original",
+    "returned",
+    "below this line",
+    "copy of",
+    "unsent message",
+    "message header",
+    "message/rfc822",
+)
 _MARKERS_CI = re.compile("\n" + _ORIGINAL_MARKERS[1:], re.IGNORECASE | re.MULTILINE)
 # Lower-cased text, case-sensitive pattern: much faster than IGNORECASE on long texts.
 _MARKERS_LOW = re.compile("\n" + _ORIGINAL_MARKERS[1:].lower(), re.MULTILINE)
@@ -71,8 +78,6 @@ class Parts:
     feedback_rcpts: list[str] = field(default_factory=list)
     original_headers: list[email.message.Message] = field(default_factory=list)
     original_text: str = ""
-
-
 
 
 def parse(raw: bytes) -> email.message.Message:
@@ -134,18 +139,34 @@ def _boundary_parts(body: bytes, boundary: bytes) -> list[bytes] | None:
 
 
 # The only header fields analysis reads; the others are not stored (bounces carry dozens).
-_READ = frozenset({
-    "content-type", "content-transfer-encoding", "content-disposition", "from", "subject",
-    "auto-submitted", "x-autoreply", "x-autorespond", "precedence", "message-id", "to",
-    # the reporting system's own stamp: which gateway wrote the report
-    "x-mailer", "x-nai-header",
-    # Apple Mail's one-click unsubscribe message: an opt-out, i.e. feedback
-    "x-apple-unsubscribe",
-})
+_READ = frozenset(
+    {
+        "content-type",
+        "content-transfer-encoding",
+        "content-disposition",
+        "from",
+        "subject",
+        "auto-submitted",
+        "x-autoreply",
+        "x-autorespond",
+        "precedence",
+        "message-id",
+        "to",
+        # the reporting system's own stamp: which gateway wrote the report
+        "x-mailer",
+        "x-nai-header",
+        # Apple Mail's one-click unsubscribe message: an opt-out, i.e. feedback
+        "x-apple-unsubscribe",
+    }
+)
 # A field line whose name is one of _READ (any case), with its continuation lines; searched
 # in "\n" + header block (see _MARKERS_LOW). Field names are ASCII ([!-9;-~]), hence re.A.
-_FIELD = re.compile(r"\n(" + "|".join(sorted(map(re.escape, _READ), key=len, reverse=True))
-                    + r")[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.A)
+_FIELD = re.compile(
+    r"\n("
+    + "|".join(sorted(map(re.escape, _READ), key=len, reverse=True))
+    + r")[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)",
+    re.I | re.A,
+)
 
 
 class _Message(email.message.Message):
@@ -173,7 +194,7 @@ class _Message(email.message.Message):
 def _headers(head: bytes) -> email.message.Message:
     """A header block as a compat32 Message, read with one regex instead of the feed parser."""
     msg = _Message()
-    text = head[:256 * 1024].decode("ascii", "surrogateescape")
+    text = head[: 256 * 1024].decode("ascii", "surrogateescape")
     if text.startswith("From "):  # mbox separator line
         text = text.partition("\n")[2]
     for count, m in enumerate(_FIELD.finditer("\n" + text), 1):
@@ -183,8 +204,9 @@ def _headers(head: bytes) -> email.message.Message:
     return msg
 
 
-_KEPT = re.compile(rb"\n(Message-ID|To|From|Content-Type|Subject):[ \t]*(.*(?:\r?\n[ \t].*)*)",
-                   re.I)
+_KEPT = re.compile(
+    rb"\n(Message-ID|To|From|Content-Type|Subject):[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I
+)
 _UNFOLD = re.compile(rb"\r?\n[ \t]+")
 
 
@@ -192,7 +214,7 @@ def _few_headers(head: bytes) -> email.message.Message:
     """The returned original's headers that analysis reads, without parsing all of them."""
     msg = _Message()
     seen = set()  # the first of each field counts
-    for m in _KEPT.finditer(b"\n" + head[:64 * 1024]):
+    for m in _KEPT.finditer(b"\n" + head[: 64 * 1024]):
         name = m.group(1).decode("ascii").title().replace("Id", "ID")
         if name.lower() not in seen:
             seen.add(name.lower())
@@ -216,8 +238,10 @@ def content_type(msg: email.message.Message) -> tuple[str, dict[str, str]]:
     main = value.split(";", 1)[0].strip().lower()
     if main.count("/") != 1:
         main = "text/plain"
-    params = {m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3))
-              for m in _PARAM.finditer(value)}
+    params = {
+        m.group(1).lower(): (m.group(2) if m.group(2) is not None else m.group(3))
+        for m in _PARAM.finditer(value)
+    }
     result = (main, params)
     msg._mailrep_ctype = result  # type: ignore[attr-defined]
     return result
@@ -323,8 +347,9 @@ def _status_text(part: email.message.Message) -> str:
         return "\n\n".join(chunks)
     if isinstance(payload, list):
         # parsed as header blocks although encoded: undo the transfer encoding by hand
-        raw = "\n\n".join(sub.as_string() for sub in payload
-                          if isinstance(sub, email.message.Message))
+        raw = "\n\n".join(
+            sub.as_string() for sub in payload if isinstance(sub, email.message.Message)
+        )
         if cte == "base64":
             import base64
             import binascii
@@ -426,13 +451,17 @@ def collect(msg: email.message.Message) -> Parts:
             fb_text = _status_text(part)
             out.feedback.extend(field_blocks(fb_text))
             out.feedback_rcpts.extend(
-                re.findall(r"^Original-Rcpt-To:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", fb_text,
-                           re.I | re.M))
+                re.findall(
+                    r"^Original-Rcpt-To:\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$", fb_text, re.I | re.M
+                )
+            )
             return
         if ctype in ORIGINAL_TYPES:
             payload = part.get_payload()
-            if isinstance(payload, list) and payload and isinstance(
-                payload[0], email.message.Message
+            if (
+                isinstance(payload, list)
+                and payload
+                and isinstance(payload[0], email.message.Message)
             ):
                 out.original_headers.append(payload[0])
             elif isinstance(payload, str):

@@ -36,14 +36,20 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("blocked", r"aup#cdrbl"),
     # Spectrum/Charter AUP#In-13xx: connection and rate limits of its filter (Cloudmark)
     ("toomanyconn", r"aup#in-13\d\d"),
-    ("spamdetected", r"rejected due to spam|spam classification|classified as spam|"
-     # Orange/Wanadoo's published code for a message its filter judged to be spam
-     r"\bofr_506\b"),
+    (
+        "spamdetected",
+        r"rejected due to spam|spam classification|classified as spam|"
+        # Orange/Wanadoo's published code for a message its filter judged to be spam
+        r"\bofr_506\b",
+    ),
     # Gmail: "blocked because its content presents a potential security issue"; Mimecast:
     # the sending network is not allowed by the recipient's policy
     ("policyviolation", r"content presents a potential|host network not allowed"),
-    ("requireptr", r"mismatches client ip|unverifi?y?able sending ip|bad dns ptr|"
-     r"ptr resource record"),
+    (
+        "requireptr",
+        r"mismatches client ip|unverifi?y?able sending ip|bad dns ptr|"
+        r"ptr resource record",
+    ),
     # qmail-ldap: the MTA could not reach its own directory
     ("systemerror", r"unable to contact ldap"),
     # Sendmail names the delivery program's exit code EX_OSERR this way
@@ -51,124 +57,206 @@ _TEXT_RULES: list[tuple[str, str]] = [
     # a 554 greeting: the server refuses this client before any command
     ("blocked", r"esmtp not accepting connections"),
     # more recipients than one transaction may carry: a per-session limit, like connections
-    ("toomanyconn", r"connection rate limit|too many (?:connections|sessions|concurrent|"
-     r"recipients)"),
+    (
+        "toomanyconn",
+        r"connection rate limit|too many (?:connections|sessions|concurrent|"
+        r"recipients)",
+    ),
     ("badreputation", r"unexpected volume or user complaints|user complaints"),
     ("mesgtoobig", r"(?:mail|message) size limit exceeded|line limit exceeded"),
     ("mailboxfull", r"mailbox exceeds"),
     ("systemfull", r"insufficient disk space|insufficient system storage|disk full"),
-    ("authfailure", r"unauthenticated email|authentication information|"
-     r"fails? to pass authentication"),
+    (
+        "authfailure",
+        r"unauthenticated email|authentication information|"
+        r"fails? to pass authentication",
+    ),
     ("speeding", r"receiving mail at a rate|receivingrate"),
     # RFC 3463 X.3.2 "System not accepting network messages"; X.2.1's "Mailbox disabled,
     # not accepting messages" is a disabled mailbox, not a host taking no mail
     ("notaccept", r"no smtp service|null mx|not accepting network messages"),
     ("syntaxerror", r"malformed address"),
     ("policyviolation", r"protocol violation"),
-    ("blocked", r"invalid ip for sending|my name was rejected|helo .{0,40}rejected|"
-     # the sending server itself is judged (or listed as) an open relay
-     r"\bopen[- ]relay\b"),
-    ("rejected", r"groups\.google\.com|permission to post|not allowed to post|"
-     # the sender's address (not the client IP) is on the receiver's own list
-     r"an address that has been blacklisted"),
+    (
+        "blocked",
+        r"invalid ip for sending|my name was rejected|helo .{0,40}rejected|"
+        # the sending server itself is judged (or listed as) an open relay
+        r"\bopen[- ]relay\b",
+    ),
+    (
+        "rejected",
+        r"groups\.google\.com|permission to post|not allowed to post|"
+        # the sender's address (not the client IP) is on the receiver's own list
+        r"an address that has been blacklisted",
+    ),
     # Amazon SES: the sending identity is not verified, so SES will not relay for it
     ("norelaying", r"identities failed the check"),
-    ("notcompliantrfc", r"multiple addresses in from|not rfc ?\d{4}[- ]compliant|"
-     r"rfc ?5322|duplicate (?:header|message-id)|missing (?:a )?(?:valid )?"
-     r"(?:date|message-id|from) header"),
-    ("rejected", r"sender address rejected|sender (?:domain|address) (?:is )?(?:invalid|"
-     r"unknown|not allowed)|domain of sender .* does not exist|sender verify failed|"
-     r"from: domain is invalid|invalid sender|sender rejected|not a member"),
+    (
+        "notcompliantrfc",
+        r"multiple addresses in from|not rfc ?\d{4}[- ]compliant|"
+        r"rfc ?5322|duplicate (?:header|message-id)|missing (?:a )?(?:valid )?"
+        r"(?:date|message-id|from) header",
+    ),
+    (
+        "rejected",
+        r"sender address rejected|sender (?:domain|address) (?:is )?(?:invalid|"
+        r"unknown|not allowed)|domain of sender .* does not exist|sender verify failed|"
+        r"from: domain is invalid|invalid sender|sender rejected|not a member",
+    ),
     ("virusdetected", r"virus|malware detected|infected"),
-    ("requireptr", r"reverse dns|no ptr|ptr record|rdns|reverse (?:lookup|hostname)|"
-     r"cannot find your hostname|not have a reverse|client host rejected: cannot find|"
-     r"reverse address|dns pointer|unresolvable address|ip name lookup failed"),
+    (
+        "requireptr",
+        r"reverse dns|no ptr|ptr record|rdns|reverse (?:lookup|hostname)|"
+        r"cannot find your hostname|not have a reverse|client host rejected: cannot find|"
+        r"reverse address|dns pointer|unresolvable address|ip name lookup failed",
+    ),
     ("authfailure", r"\bspf\b|dmarc|\bdkim\b|sender policy framework|5\.7\.2[3-7]\b"),
     ("securityerror", r"not authenticated|authentication (?:failed|required)|unauthenticated"),
     ("badreputation", r"reputation|bulk mail policy|poor (?:sender|ip)"),
-    ("blocked", r"blocked using|blacklist|block ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|"
-     r"barracudacentral|uceprotect|psbl\.|mailspike|listed(?<!not listed) (?:at|in|on|by)|"
-     r"\bs3150\b|5\.7\.6[0-4]\d|banned sending ip|\btss0[49]\b|access denied.*ip|"
-     r"client host .*(?:rejected|blocked)|ip address .*(?:blocked|rejected|denied)|"
-     r"your ip|sender ip|has been blocked|dynamic ip|dial-?up|"
-     r"residential|bad ip|\bcbl\b|\bsorbs\b|not allowed to send|host .* refused to talk|"
-     r"sending host .* (?:rejected|blocked)|mail server ip|"
-    r"messages from \d{1,3}(?:\.\d{1,3}){3}|service refused|service refuse|"
-     # T-Online: "554 IP=192.0.2.1 - A problem occurred. (...) (BL)", BL for a blocklisted IP
-     r"\bip=[0-9a-f.:]+ - .*\(bl\)"),
-    ("spamdetected", r"content rejected|\bUBE\b|\bspam\b|junk mail|unsolicited|"
-     r"bulk e?-?mail|content .* rejected|"
-     r"message .* (?:looks|appears|seems) .*spam|spam ?assassin|scored as"),
+    (
+        "blocked",
+        r"blocked using|blacklist|block ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|"
+        r"barracudacentral|uceprotect|psbl\.|mailspike|listed(?<!not listed) (?:at|in|on|by)|"
+        r"\bs3150\b|5\.7\.6[0-4]\d|banned sending ip|\btss0[49]\b|access denied.*ip|"
+        r"client host .*(?:rejected|blocked)|ip address .*(?:blocked|rejected|denied)|"
+        r"your ip|sender ip|has been blocked|dynamic ip|dial-?up|"
+        r"residential|bad ip|\bcbl\b|\bsorbs\b|not allowed to send|host .* refused to talk|"
+        r"sending host .* (?:rejected|blocked)|mail server ip|"
+        r"messages from \d{1,3}(?:\.\d{1,3}){3}|service refused|service refuse|"
+        # T-Online: "554 IP=192.0.2.1 - A problem occurred. (...) (BL)", BL for a blocklisted IP
+        r"\bip=[0-9a-f.:]+ - .*\(bl\)",
+    ),
+    (
+        "spamdetected",
+        r"content rejected|\bUBE\b|\bspam\b|junk mail|unsolicited|"
+        r"bulk e?-?mail|content .* rejected|"
+        r"message .* (?:looks|appears|seems) .*spam|spam ?assassin|scored as",
+    ),
     ("hasmoved", r"has moved|no longer at this address|address has changed"),
     # qmail gives up: unless the last reply named a cause above, the message expired
     ("expired", r"in the queue too long"),
-    ("suspend", r"suspended|disabled|mailbox (?:is )?frozen|deactivated|inactive|not active|"
-     r"account .*(?:locked|"
-     r"expired|frozen|closed)|mailbox .*(?:locked|disabled|inactive)|is not available|"
-     r"temporarily (?:disabled|unavailable)"),
-    ("mailboxfull", r"mailbox (?:is )?full|over ?quota|quota exceeded|exceed(?:s|ed)? .*quota|"
-     r"insufficient (?:disk|storage)|mailbox .*(?:exceeded|size limit)|too much mail|"
-     r"storage|mail ?box .* full|mailfolder is full|user.s? (?:disk )?quota|full mailbox"),
-    ("mesgtoobig", r"message (?:is )?too (?:big|large)|size exceeds|exceeds? .*size|"
-     r"message size|too large|maximum .* size"),
+    (
+        "suspend",
+        r"suspended|disabled|mailbox (?:is )?frozen|deactivated|inactive|not active|"
+        r"account .*(?:locked|"
+        r"expired|frozen|closed)|mailbox .*(?:locked|disabled|inactive)|is not available|"
+        r"temporarily (?:disabled|unavailable)",
+    ),
+    (
+        "mailboxfull",
+        r"mailbox (?:is )?full|over ?quota|quota exceeded|exceed(?:s|ed)? .*quota|"
+        r"insufficient (?:disk|storage)|mailbox .*(?:exceeded|size limit)|too much mail|"
+        r"storage|mail ?box .* full|mailfolder is full|user.s? (?:disk )?quota|full mailbox",
+    ),
+    (
+        "mesgtoobig",
+        r"message (?:is )?too (?:big|large)|size exceeds|exceeds? .*size|"
+        r"message size|too large|maximum .* size",
+    ),
     ("exceedlimit", r"exceeds? (?:the )?(?:local )?limit|recipient limit"),
-    ("hostunknown", r"host (?:or domain )?(?:name )?(?:not found|unknown)|unknown host|"
-     r"domain is not reachable|"
-     r"domain (?:not found|does not exist|name not found)|no such domain|name or service|"
-     r"nxdomain|unrouteable mail domain|unrouteable address|no mx|host not found|unknown domain|"
-     r"domain .* (?:does not|doesn.t) exist|illegal host|unroutable domain|"
-     r"mail exchanger .* not found|dns lookup failed|no route to host .* domain"),
-    ("userunknown", r"user unknown|unknown user|no such (?:user|mailbox|recipient|account|"
-     r"address|person)|user (?:does not|doesn.t) exist|does not exist|doesn.t exist|"
-     r"not exist|unknown (?:recipient|address|mailbox|local|e-?mail)|invalid (?:recipient|"
-     r"mailbox|address|user)|mailbox unavailable|"
-     r"mailbox not found|no mailbox|user not found|not a valid|"
-     r"unknown or illegal|no valid recipients|not our customer|"
-     r"addressee unknown|couldn.t be found|could not be found|bad destination mailbox|"
-     r"not listed in|account (?:does not|not) (?:exist|found)|not a registered|no such local user|"
-     r"mailbox is unavailable|recipient not found|unknown account|user is unknown|"
-     r"rejected: user|is not a valid mailbox|invalid mailbox|invalid (?:final delivery )?userid|"
-    r"doesn.t have an? .{0,40}account|no account|unknown local[- ]part|address unknown"),
-    ("expired", r"did not accept our requests to connect|failed \d+ attempts|"
-     r"not delivered within|"
-     r"delivery attempts? (?:failed|exceeded)"),
-    ("networkerror", r"malformed or unexpected name server reply|name server failure|"
-     r"socket error"),
-    ("norelaying", r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|"
-     r"prohibited)|unable to relay|not permitted to relay|we do not relay|no relaying|"
-     r"relay not permitted|relaying denied|not a gateway|"
-     # older MTAs' refusal to relay for a client they do not serve
-     r"insecure mail relay"),
-    ("toomanyconn", r"too many (?:connections|sessions|concurrent)|connection limit|"
-     r"too many simultaneous"),
-    ("speeding", r"rate limit|too many (?:messages|emails|recipients)|sending rate|"
-     r"throttl|try again later .* rate|exceeded .* rate|too fast"),
-    ("networkerror", r"unable to establish|establish an smtp connection|host name lookup failure|"
-     r"no route to host"),
-    ("expired", r"retry timeout exceeded|could not be delivered for|message expired|"
-     r"delivery time expired|retry time|time ?out|timed out|undeliverable for \d|"
-     r"for more than \d+ (?:hours|days)|has been delayed|gave up|giving up|queue too long|"
-     r"expired|no longer trying"),
+    (
+        "hostunknown",
+        r"host (?:or domain )?(?:name )?(?:not found|unknown)|unknown host|"
+        r"domain is not reachable|"
+        r"domain (?:not found|does not exist|name not found)|no such domain|name or service|"
+        r"nxdomain|unrouteable mail domain|unrouteable address|no mx|host not found|unknown domain|"
+        r"domain .* (?:does not|doesn.t) exist|illegal host|unroutable domain|"
+        r"mail exchanger .* not found|dns lookup failed|no route to host .* domain",
+    ),
+    (
+        "userunknown",
+        r"user unknown|unknown user|no such (?:user|mailbox|recipient|account|"
+        r"address|person)|user (?:does not|doesn.t) exist|does not exist|doesn.t exist|"
+        r"not exist|unknown (?:recipient|address|mailbox|local|e-?mail)|invalid (?:recipient|"
+        r"mailbox|address|user)|mailbox unavailable|"
+        r"mailbox not found|no mailbox|user not found|not a valid|"
+        r"unknown or illegal|no valid recipients|not our customer|"
+        r"addressee unknown|couldn.t be found|could not be found|bad destination mailbox|"
+        r"not listed in|account (?:does not|not) (?:exist|found)|not a registered|"
+        r"no such local user|"
+        r"mailbox is unavailable|recipient not found|unknown account|user is unknown|"
+        r"rejected: user|is not a valid mailbox|invalid mailbox|invalid (?:final delivery )?userid|"
+        r"doesn.t have an? .{0,40}account|no account|unknown local[- ]part|address unknown",
+    ),
+    (
+        "expired",
+        r"did not accept our requests to connect|failed \d+ attempts|"
+        r"not delivered within|"
+        r"delivery attempts? (?:failed|exceeded)",
+    ),
+    (
+        "networkerror",
+        r"malformed or unexpected name server reply|name server failure|"
+        r"socket error",
+    ),
+    (
+        "norelaying",
+        r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|"
+        r"prohibited)|unable to relay|not permitted to relay|we do not relay|no relaying|"
+        r"relay not permitted|relaying denied|not a gateway|"
+        # older MTAs' refusal to relay for a client they do not serve
+        r"insecure mail relay",
+    ),
+    (
+        "toomanyconn",
+        r"too many (?:connections|sessions|concurrent)|connection limit|"
+        r"too many simultaneous",
+    ),
+    (
+        "speeding",
+        r"rate limit|too many (?:messages|emails|recipients)|sending rate|"
+        r"throttl|try again later .* rate|exceeded .* rate|too fast",
+    ),
+    (
+        "networkerror",
+        r"unable to establish|establish an smtp connection|host name lookup failure|"
+        r"no route to host",
+    ),
+    (
+        "expired",
+        r"retry timeout exceeded|could not be delivered for|message expired|"
+        r"delivery time expired|retry time|time ?out|timed out|undeliverable for \d|"
+        r"for more than \d+ (?:hours|days)|has been delayed|gave up|giving up|queue too long|"
+        r"expired|no longer trying",
+    ),
     # a TCP connection refused ("Deferred: Connection refused by [192.0.2.1]") is the
     # network's answer, not the server's verdict on this client
-    ("networkerror", r"connection (?:reset|closed|lost|dropped|refused)|network|lost connection|"
-     r"no route to host|unreachable|loops? (?:back|detected)|mail loop|too many hops|"
-     r"hop count|routing loop|mail for .* loops"),
-    ("notaccept", r"does not accept mail|not accept(?:ing)? (?:any )?mail|null mx|"
-     r"accepts no mail|no mail accepted"),
-    ("syntaxerror", r"syntax error|command unrecognized|unrecognized command|"
-     r"bad sequence|invalid command"),
-    ("securityerror", r"tls|starttls|encryption required|certificate|insecure|"
-     r"authentication mechanism"),
-    ("policyviolation", r"header error|security (?:issue|risk)|polic(?:y|ies)|prohibited|"
-     r"not allowed|not permitted|forbidden"),
+    (
+        "networkerror",
+        r"connection (?:reset|closed|lost|dropped|refused)|network|lost connection|"
+        r"no route to host|unreachable|loops? (?:back|detected)|mail loop|too many hops|"
+        r"hop count|routing loop|mail for .* loops",
+    ),
+    (
+        "notaccept",
+        r"does not accept mail|not accept(?:ing)? (?:any )?mail|null mx|"
+        r"accepts no mail|no mail accepted",
+    ),
+    (
+        "syntaxerror",
+        r"syntax error|command unrecognized|unrecognized command|"
+        r"bad sequence|invalid command",
+    ),
+    (
+        "securityerror",
+        r"tls|starttls|encryption required|certificate|insecure|"
+        r"authentication mechanism",
+    ),
+    (
+        "policyviolation",
+        r"header error|security (?:issue|risk)|polic(?:y|ies)|prohibited|"
+        r"not allowed|not permitted|forbidden",
+    ),
     ("systemfull", r"system (?:is )?full|disk full|out of disk|insufficient system storage"),
     ("onhold", r"on hold|onhold"),
-    ("systemerror", r"system error|internal error|server error|local error|"
-     r"temporary failure|configuration error|mail system error|processing error|"
-     # RFC 5321's own text for a 554 that names no cause
-     r"transaction failed|"
-     r"lookup error|unavailable|try again"),
+    (
+        "systemerror",
+        r"system error|internal error|server error|local error|"
+        r"temporary failure|configuration error|mail system error|processing error|"
+        # RFC 5321's own text for a 554 that names no cause
+        r"transaction failed|"
+        r"lookup error|unavailable|try again",
+    ),
     ("contenterror", r"invalid (?:charset|mime)|content (?:error|rejected)"),
     ("mailererror", r"mailer error|mailer failure|command failed|exit status|procmail"),
     # Postfix names the real cause after this prefix; only when nothing else matched
@@ -177,16 +265,20 @@ _TEXT_RULES: list[tuple[str, str]] = [
     # side's own filter (Sisimai's "rejected" is a refusal of the sender)
     ("filtered", r"recipients? (?:was|were|has been|have been) rejected"),
     # RFC 4407 (Sender ID): the Purported Responsible Address is the sender's identity
-    ("rejected", r"sender .*rejected|rejected .*sender|sender address|envelope sender|"
-     r"from address|domain of sender|sender domain|mail from|sender verify|"
-     r"return-path|purported responsible address"),
+    (
+        "rejected",
+        r"sender .*rejected|rejected .*sender|sender address|envelope sender|"
+        r"from address|domain of sender|sender domain|mail from|sender verify|"
+        r"return-path|purported responsible address",
+    ),
     # a refusal naming neither a cause nor whom it refuses (see _classify)
     (_BARE_REFUSAL, r"rejected|refused|denied|not accepted"),
     ("filtered", r"filter|blocked by|not authorized"),
 ]
 
+
 class _HostDoesNotExist:
-    """"<host name> does not exist" (not "<address> does not exist"): a domain unknown.
+    """ "<host name> does not exist" (not "<address> does not exist"): a domain unknown.
 
     A literal search then a look at the word before it: a regex starting with a character
     class would be tried at every position of every diagnostic.
@@ -208,49 +300,122 @@ class _HostDoesNotExist:
 # IGNORECASE over thirty patterns per recipient.
 _COMPILED: list = [(name, re.compile(p.lower())) for name, p in _TEXT_RULES]
 # before the first rule that knows "does not exist" as a user unknown
-_COMPILED.insert(next(i for i, (n, _) in enumerate(_COMPILED) if n == "hostunknown"),
-                 ("hostunknown", _HostDoesNotExist()))
+_COMPILED.insert(
+    next(i for i, (n, _) in enumerate(_COMPILED) if n == "hostunknown"),
+    ("hostunknown", _HostDoesNotExist()),
+)
 
 # RFC 3463 detail codes with a single meaning, independent of the text.
 _STATUS_REASON: dict[str, str] = {
-    "1.1": "userunknown", "1.0": "userunknown", "1.2": "hostunknown", "1.3": "userunknown",
-    "1.4": "userunknown", "1.6": "hasmoved", "1.7": "rejected", "1.8": "rejected",
-    "1.10": "notaccept", "2.1": "suspend", "2.2": "mailboxfull", "2.3": "exceedlimit",
-    "2.4": "systemerror", "3.0": "systemerror", "3.1": "systemfull", "3.2": "notaccept",
-    "3.3": "systemerror", "3.4": "mesgtoobig", "3.5": "systemerror", "4.0": "networkerror",
-    "4.1": "networkerror", "4.2": "networkerror", "4.3": "systemerror", "4.4": "hostunknown",
-    "4.5": "networkerror", "4.6": "networkerror", "4.7": "expired", "5.0": "syntaxerror",
-    "5.1": "syntaxerror", "5.2": "syntaxerror", "5.3": "exceedlimit", "5.4": "syntaxerror",
-    "6.0": "contenterror", "6.1": "contenterror", "6.9": "contenterror",
-    "7.0": "securityerror", "7.1": "securityerror", "7.2": "authfailure", "7.5": "securityerror",
-    "7.6": "securityerror", "7.7": "securityerror", "7.9": "securityerror",
-    "7.13": "suspend", "7.23": "authfailure", "7.24": "authfailure", "7.25": "requireptr",
-    "7.26": "authfailure", "7.27": "notaccept",
+    "1.1": "userunknown",
+    "1.0": "userunknown",
+    "1.2": "hostunknown",
+    "1.3": "userunknown",
+    "1.4": "userunknown",
+    "1.6": "hasmoved",
+    "1.7": "rejected",
+    "1.8": "rejected",
+    "1.10": "notaccept",
+    "2.1": "suspend",
+    "2.2": "mailboxfull",
+    "2.3": "exceedlimit",
+    "2.4": "systemerror",
+    "3.0": "systemerror",
+    "3.1": "systemfull",
+    "3.2": "notaccept",
+    "3.3": "systemerror",
+    "3.4": "mesgtoobig",
+    "3.5": "systemerror",
+    "4.0": "networkerror",
+    "4.1": "networkerror",
+    "4.2": "networkerror",
+    "4.3": "systemerror",
+    "4.4": "hostunknown",
+    "4.5": "networkerror",
+    "4.6": "networkerror",
+    "4.7": "expired",
+    "5.0": "syntaxerror",
+    "5.1": "syntaxerror",
+    "5.2": "syntaxerror",
+    "5.3": "exceedlimit",
+    "5.4": "syntaxerror",
+    "6.0": "contenterror",
+    "6.1": "contenterror",
+    "6.9": "contenterror",
+    "7.0": "securityerror",
+    "7.1": "securityerror",
+    "7.2": "authfailure",
+    "7.5": "securityerror",
+    "7.6": "securityerror",
+    "7.7": "securityerror",
+    "7.9": "securityerror",
+    "7.13": "suspend",
+    "7.23": "authfailure",
+    "7.24": "authfailure",
+    "7.25": "requireptr",
+    "7.26": "authfailure",
+    "7.27": "notaccept",
 }
 
 # Sisimai-compatible pseudo status for bounces whose text carries no RFC 3463 code: the
 # reason encoded as X.0.9NN so the numbers stay comparable with Sisimai's output.
 PSEUDO_STATUS: dict[str, int] = {
-    "undefined": 900, "onhold": 901, "syntaxerror": 902, "norelaying": 909,
-    "filtered": 910, "userunknown": 911, "hostunknown": 912, "rejected": 918,
-    "suspend": 921, "mailboxfull": 922, "systemerror": 930, "notaccept": 932,
-    "mesgtoobig": 934, "networkerror": 944, "expired": 947, "blocked": 971,
-    "requireptr": 973, "securityerror": 970, "spamdetected": 980, "virusdetected": 981,
-    "policyviolation": 972, "exceedlimit": 923, "toomanyconn": 945, "speeding": 946,
-    "systemfull": 931, "authfailure": 974, "badreputation": 975, "contenterror": 960,
-    "hasmoved": 916, "mailererror": 950,
+    "undefined": 900,
+    "onhold": 901,
+    "syntaxerror": 902,
+    "norelaying": 909,
+    "filtered": 910,
+    "userunknown": 911,
+    "hostunknown": 912,
+    "rejected": 918,
+    "suspend": 921,
+    "mailboxfull": 922,
+    "systemerror": 930,
+    "notaccept": 932,
+    "mesgtoobig": 934,
+    "networkerror": 944,
+    "expired": 947,
+    "blocked": 971,
+    "requireptr": 973,
+    "securityerror": 970,
+    "spamdetected": 980,
+    "virusdetected": 981,
+    "policyviolation": 972,
+    "exceedlimit": 923,
+    "toomanyconn": 945,
+    "speeding": 946,
+    "systemfull": 931,
+    "authfailure": 974,
+    "badreputation": 975,
+    "contenterror": 960,
+    "hasmoved": 916,
+    "mailererror": 950,
 }
 
 HARD = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept"})
 CAUSE: dict[str, str] = {
-    "userunknown": "hard", "hostunknown": "hard", "hasmoved": "hard", "notaccept": "hard",
+    "userunknown": "hard",
+    "hostunknown": "hard",
+    "hasmoved": "hard",
+    "notaccept": "hard",
     "suspend": "hard",
-    "blocked": "block", "badreputation": "block", "requireptr": "block", "spamdetected": "block",
-    "policyviolation": "block", "authfailure": "block", "rejected": "block",
+    "blocked": "block",
+    "badreputation": "block",
+    "requireptr": "block",
+    "spamdetected": "block",
+    "policyviolation": "block",
+    "authfailure": "block",
+    "rejected": "block",
     # refused by the receiver's security or virus policy: no retry gets through unchanged
-    "securityerror": "block", "virusdetected": "block",
-    "toomanyconn": "throttle", "speeding": "throttle", "exceedlimit": "throttle",
-    "delivered": "ignore", "feedback": "ignore", "vacation": "ignore", "onhold": "soft",
+    "securityerror": "block",
+    "virusdetected": "block",
+    "toomanyconn": "throttle",
+    "speeding": "throttle",
+    "exceedlimit": "throttle",
+    "delivered": "ignore",
+    "feedback": "ignore",
+    "vacation": "ignore",
+    "onhold": "soft",
 }
 
 
@@ -273,20 +438,26 @@ def reason_from_status(status: str | None) -> str | None:
     return _STATUS_REASON.get(f"{parts[1]}.{parts[2]}")
 
 
-_DATA_STAGE = re.compile(r"end of data|after data|data command|final data|in reply to end of|"
-                         # a reply that leaves its address slot empty ("550 : User unknown")
-                         # names no recipient: it answers DATA, which is for all of them
-                         # (au/EZweb refuses so; Sendmail transcripts of the same reply
-                         # show ">>> DATA")
-                         r"\b[45]\d\d:? : ")
-_CONN_STAGE = re.compile(r"after (?:initial connection|ehlo|helo)|in reply to (?:ehlo|helo)|"
-                         r"greeting")
+_DATA_STAGE = re.compile(
+    r"end of data|after data|data command|final data|in reply to end of|"
+    # a reply that leaves its address slot empty ("550 : User unknown")
+    # names no recipient: it answers DATA, which is for all of them
+    # (au/EZweb refuses so; Sendmail transcripts of the same reply
+    # show ">>> DATA")
+    r"\b[45]\d\d:? : "
+)
+_CONN_STAGE = re.compile(
+    r"after (?:initial connection|ehlo|helo)|in reply to (?:ehlo|helo)|"
+    r"greeting"
+)
 _SENDER_STAGE = re.compile(r"after mail from|in reply to mail from|mail from command")
 # Words that place a refusal at RCPT TO: Postfix "(in reply to RCPT TO command)" and
 # "Recipient address rejected", Exim "after RCPT TO", GMX "after RCPT command", Yahoo's
 # "[RCPT_TO]" tag.
-_RCPT_STAGE = re.compile(r"after rcpt|in reply to rcpt|rcpt to command|rcpt command|"
-                         r"\[rcpt_to\]|recipient address rejected")
+_RCPT_STAGE = re.compile(
+    r"after rcpt|in reply to rcpt|rcpt to command|rcpt command|"
+    r"\[rcpt_to\]|recipient address rejected"
+)
 _FIRST_ERROR = re.compile(r"^<<< ?[45]\d\d", re.M)
 _COMMANDS = re.compile(r"^>>> ?([A-Za-z]+)", re.M)
 
@@ -321,8 +492,9 @@ _NAMED_INVALID = re.compile(r"invalid recipient|doesn.t have an? .{0,40}account"
 Gateway = bool | Callable[[], bool]
 
 
-def _filtered_not_unknown(status: str | None, stage: str | None, gateway: Gateway,
-                          text: str = "") -> bool:
+def _filtered_not_unknown(
+    status: str | None, stage: str | None, gateway: Gateway, text: str = ""
+) -> bool:
     """Is a "user unknown" reply really a filter's refusal (Sisimai's ``filtered``)?
 
     A mailbox that does not exist is refused at RCPT TO with 5.1.1. The same words count as
@@ -349,8 +521,10 @@ def _filtered_not_unknown(status: str | None, stage: str | None, gateway: Gatewa
 # for X.2.1 in a Status comment ("5.2.1 (mailbox disabled, not accepting messages)"), or a
 # report's lead ("The user(s) account is disabled."). Not a conditional ("if the account is
 # disabled, ...") in advice text.
-_DISABLED = re.compile(r"(?:account|mailbox)\W+(?:(?:is|has been|was)\s+)?"
-                       r"(?:disabled|suspended|deactivated)")
+_DISABLED = re.compile(
+    r"(?:account|mailbox)\W+(?:(?:is|has been|was)\s+)?"
+    r"(?:disabled|suspended|deactivated)"
+)
 _CONDITIONAL = re.compile(r"\b(?:if|whether|unless|may|might|could)\b")
 
 
@@ -365,18 +539,34 @@ def reporter_says_disabled(words: str) -> bool:
     """
     low = words.lower()
     for m in _DISABLED.finditer(low):
-        if not _CONDITIONAL.search(low[max(0, m.start() - 30):m.start()]):
+        if not _CONDITIONAL.search(low[max(0, m.start() - 30) : m.start()]):
             return True
     return False
 
 
 # Reasons that the SMTP stage can change (below); for the others it is not searched for.
-_STAGE_MATTERS = frozenset({"userunknown", "hostunknown", "undefined", "onhold", "rejected",
-                            "policyviolation", "filtered", "securityerror", "systemerror"})
+_STAGE_MATTERS = frozenset(
+    {
+        "userunknown",
+        "hostunknown",
+        "undefined",
+        "onhold",
+        "rejected",
+        "policyviolation",
+        "filtered",
+        "securityerror",
+        "systemerror",
+    }
+)
 
 
-def classify(status: str | None, text: str, action: str | None = None,
-             context: str = "", gateway: Gateway = False) -> str:
+def classify(
+    status: str | None,
+    text: str,
+    action: str | None = None,
+    context: str = "",
+    gateway: Gateway = False,
+) -> str:
     """The reason for one failed recipient, adjusted for the SMTP stage it failed at.
 
     ``gateway`` says the report comes from a content-filtering gateway (see
@@ -389,23 +579,43 @@ def classify(status: str | None, text: str, action: str | None = None,
     # With pipelining a RCPT refusal (5.1.1) can arrive after ">>> DATA": not a filter.
     if reason == "userunknown" and _filtered_not_unknown(status, stage, gateway, text):
         return "filtered"
-    if stage == "CONN" and reason in ("rejected", "undefined", "onhold", "policyviolation",
-                                      "filtered", "securityerror", "systemerror"):
+    if stage == "CONN" and reason in (
+        "rejected",
+        "undefined",
+        "onhold",
+        "policyviolation",
+        "filtered",
+        "securityerror",
+        "systemerror",
+    ):
         return "blocked"
     # a name lookup that failed for now; "try again" after a permanent 5.x code is advice
     code = status or ""
-    if reason == "hostunknown" and (code.startswith("4") or re.search(r"temporar", text, re.I)
-                                    or (not code.startswith("5")
-                                        and re.search(r"try again", text, re.I))):
+    if reason == "hostunknown" and (
+        code.startswith("4")
+        or re.search(r"temporar", text, re.I)
+        or (not code.startswith("5") and re.search(r"try again", text, re.I))
+    ):
         return "networkerror"
     if stage == "MAIL" and reason in ("userunknown", "hostunknown", "undefined", "onhold"):
         return "rejected"
     return reason
 
 
-_DELAY_CAUSES = frozenset({"mailboxfull", "networkerror", "hostunknown", "systemfull",
-                           "systemerror", "blocked", "badreputation", "requireptr",
-                           "toomanyconn", "speeding"})
+_DELAY_CAUSES = frozenset(
+    {
+        "mailboxfull",
+        "networkerror",
+        "hostunknown",
+        "systemfull",
+        "systemerror",
+        "blocked",
+        "badreputation",
+        "requireptr",
+        "toomanyconn",
+        "speeding",
+    }
+)
 
 
 def _classify(status: str | None, text: str, action: str | None = None) -> str:
@@ -414,8 +624,19 @@ def _classify(status: str | None, text: str, action: str | None = None) -> str:
     # Codes whose meaning is exact beat loose words.
     if status:
         detail = ".".join(status.split(".")[1:])
-        if detail in ("1.1", "2.2", "1.2", "1.6", "7.25", "7.26", "7.23", "2.3", "3.4",
-                      "1.7", "1.8"):
+        if detail in (
+            "1.1",
+            "2.2",
+            "1.2",
+            "1.6",
+            "7.25",
+            "7.26",
+            "7.23",
+            "2.3",
+            "3.4",
+            "1.7",
+            "1.8",
+        ):
             r = reason_from_status(status)
             # only a 5.1.1's words can overrule its code, and only with a cause of another
             # kind: "5.1.1 inactive email address" (iCloud) is still an address not served

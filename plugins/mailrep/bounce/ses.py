@@ -44,12 +44,14 @@ def ses_blocks(text: str) -> tuple[str, list[dict[str, str]], str | None] | None
         bounce = data.get("bounce") if isinstance(data.get("bounce"), dict) else {}
         for r in bounce.get("bouncedRecipients") or []:
             if isinstance(r, dict) and r.get("emailAddress"):
-                blocks.append({
-                    "final-recipient": str(r["emailAddress"]),
-                    "action": str(r.get("action") or "failed"),
-                    "status": str(r.get("status") or ""),
-                    "diagnostic-code": str(r.get("diagnosticCode") or ""),
-                })
+                blocks.append(
+                    {
+                        "final-recipient": str(r["emailAddress"]),
+                        "action": str(r.get("action") or "failed"),
+                        "status": str(r.get("status") or ""),
+                        "diagnostic-code": str(r.get("diagnosticCode") or ""),
+                    }
+                )
         return "bounce", blocks, mid
     if ntype == "complaint":
         c = data.get("complaint") if isinstance(data.get("complaint"), dict) else {}
@@ -60,7 +62,13 @@ def ses_blocks(text: str) -> tuple[str, list[dict[str, str]], str | None] | None
     if ntype == "delivery":
         d = data.get("delivery") if isinstance(data.get("delivery"), dict) else {}
         for r in d.get("recipients") or []:
-            blocks.append({"final-recipient": str(r), "action": "delivered",
-                           "status": "2.6.0", "diagnostic-code": str(d.get("smtpResponse", ""))})
+            blocks.append(
+                {
+                    "final-recipient": str(r),
+                    "action": "delivered",
+                    "status": "2.6.0",
+                    "diagnostic-code": str(d.get("smtpResponse", "")),
+                }
+            )
         return "success", blocks, mid
     return None

@@ -57,8 +57,7 @@ class BounceSummary(NamedTuple):
         the "block" cause (spam content, policy, SPF/DKIM, a refused sender address, a
         missing PTR) are judged by the rate, not by the any-blocklist-bounce threshold: one
         spam-flagged message is not an emergency, one listed relay is."""
-        return sum(1 for r in self.records
-                   if r.zone or r.recipient.reason in _BLOCKLIST_REASONS)
+        return sum(1 for r in self.records if r.zone or r.recipient.reason in _BLOCKLIST_REASONS)
 
     def by(self, key: Callable[[BounceRecord], Any]) -> Counter[Any]:
         return Counter(key(r) for r in self.records)

@@ -31,8 +31,7 @@ _STATUS = re.compile(r"([245])(?<![\d.][245])\.(\d{1,3})\.(\d{1,3})(?![\d.]|-\d)
 # code for the same reason as in _STATUS.
 # After the code: a space or "-" (RFC 5321), or a ":" or "," then a space, as providers
 # write it ("550: : User unknown", "ERROR_CODE :550, ..."); not an IPv6 group ("220:6d").
-_REPLY = re.compile(r"([245][0-5]\d)(?<![^\s(:<][245][0-5]\d)(?:[ -]|[:,](?=\s)|$)",
-                    re.MULTILINE)
+_REPLY = re.compile(r"([245][0-5]\d)(?<![^\s(:<][245][0-5]\d)(?:[ -]|[:,](?=\s)|$)", re.MULTILINE)
 _REMOTE = re.compile(
     r"(?:host|server|mx|from remote mail server|talking to)[ :]+\[?([a-z0-9.-]+\.[a-z]{2,})",
     re.IGNORECASE,
@@ -49,8 +48,9 @@ CHUNK_LIMIT = 2000  # characters of one recipient's words kept from the text
 # the lines of the recipients at that host. Both begin the next recipient's words, so a
 # recipient's diagnostic stops at them.
 _HOST_DIALOGUE = r"^(?:\.\.\. )?while talking to "
-_TRANSCRIPT_BREAK = re.compile(_HOST_DIALOGUE + r"|^[245]\d\d [^\s<>@]+ \(\w+\)\.\.\. ",
-                               re.IGNORECASE | re.MULTILINE)
+_TRANSCRIPT_BREAK = re.compile(
+    _HOST_DIALOGUE + r"|^[245]\d\d [^\s<>@]+ \(\w+\)\.\.\. ", re.IGNORECASE | re.MULTILINE
+)
 _DIALOGUE_OPENING = re.compile(_HOST_DIALOGUE, re.IGNORECASE | re.MULTILINE)
 # "554 <a@b>... Remote protocol error": Sendmail's per-recipient verdict, written after the
 # server's reply ("<<< 501 ... open relay") that caused it; or that reply itself naming the
@@ -139,8 +139,10 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
     if hits and "<<<" in text:
         spans = _transcript_spans(text, hits)
     else:  # a recipient's words run to the next recipient's line
-        spans = [(a, s, hits[i + 1][1] if i + 1 < len(hits) else len(text))
-                 for i, (a, s) in enumerate(hits)]
+        spans = [
+            (a, s, hits[i + 1][1] if i + 1 < len(hits) else len(text))
+            for i, (a, s) in enumerate(hits)
+        ]
     out: list[tuple[str, str]] = []
     for addr, start, stop in spans:
         chunk = text[start : min(stop, start + CHUNK_LIMIT)]
@@ -180,5 +182,7 @@ def _transcript_spans(text: str, hits: list[tuple[str, int]]) -> list[tuple[str,
         out.append((addr, start, brk.start() if brk else len(text)))
         prev_line_end = line_end + 1
     # a recipient's words end where the next one's begin, or at a host break
-    return [(a, s, min(stop, out[i + 1][1]) if i + 1 < len(out) else stop)
-            for i, (a, s, stop) in enumerate(out)]
+    return [
+        (a, s, min(stop, out[i + 1][1]) if i + 1 < len(out) else stop)
+        for i, (a, s, stop) in enumerate(out)
+    ]

@@ -57,12 +57,17 @@ def connect(settings: ImapSettings, timeout: float | None = None) -> Any:
 
     where = f"IMAP {settings.host}:{settings.effective_port}"
     timeout = settings.timeout if timeout is None else timeout
-    context = None if settings.security == "none" else tls_context(
-        settings.ca_file, settings.insecure)
+    context = (
+        None if settings.security == "none" else tls_context(settings.ca_file, settings.insecure)
+    )
     try:
-        client = IMAPClient(settings.host, port=settings.effective_port,
-                            ssl=settings.security == "tls", ssl_context=context,
-                            timeout=timeout)
+        client = IMAPClient(
+            settings.host,
+            port=settings.effective_port,
+            ssl=settings.security == "tls",
+            ssl_context=context,
+            timeout=timeout,
+        )
     except (OSError, IMAPClientError) as exc:
         raise SourceError(f"{where}: cannot connect: {describe_error(exc)}") from None
     try:
@@ -99,9 +104,15 @@ def search_criteria(since: datetime | None, subject_token: str | None) -> list[A
     return criteria or ["ALL"]
 
 
-def read_imap(settings: ImapSettings, since: datetime | None, *, headers_only: bool = False,
-              subject_token: str | None = None, newest: bool | int = False,
-              stats: FetchStats | None = None) -> Iterator[Message]:
+def read_imap(
+    settings: ImapSettings,
+    since: datetime | None,
+    *,
+    headers_only: bool = False,
+    subject_token: str | None = None,
+    newest: bool | int = False,
+    stats: FetchStats | None = None,
+) -> Iterator[Message]:
     """Messages of ``settings.folder`` that arrived at or after ``since``, oldest first.
 
     ``headers_only`` fetches ``BODY.PEEK[HEADER]`` (enough to count or to read Received
@@ -128,7 +139,7 @@ def read_imap(settings: ImapSettings, since: datetime | None, *, headers_only: b
             uids = sorted(client.search(search_criteria(since, subject_token), charset))
             uids = _in_window(client, uids, since)
             if newest:
-                uids = uids[-int(newest):]
+                uids = uids[-int(newest) :]
             yield from _fetch(client, uids, settings.folder, headers_only, stats)
         except (OSError, IMAPClientError) as exc:
             raise SourceError(f"{where}: {describe_error(exc)}") from None
@@ -143,7 +154,7 @@ def _in_window(client: Any, uids: list[int], since: datetime | None) -> list[int
         return uids
     kept = []
     for start in range(0, len(uids), BATCH * 10):
-        chunk = uids[start:start + BATCH * 10]
+        chunk = uids[start : start + BATCH * 10]
         for uid, data in client.fetch(chunk, ["INTERNALDATE"]).items():
             arrived = _aware(data.get(b"INTERNALDATE"))
             if arrived is None or arrived >= since:
@@ -151,12 +162,13 @@ def _in_window(client: Any, uids: list[int], since: datetime | None) -> list[int
     return sorted(kept)
 
 
-def _fetch(client: Any, uids: list[int], folder: str, headers_only: bool,
-           stats: FetchStats | None) -> Iterator[Message]:
+def _fetch(
+    client: Any, uids: list[int], folder: str, headers_only: bool, stats: FetchStats | None
+) -> Iterator[Message]:
     section = "BODY.PEEK[HEADER]" if headers_only else "BODY.PEEK[]"
     answer_key = b"BODY[HEADER]" if headers_only else b"BODY[]"
     for start in range(0, len(uids), BATCH):
-        chunk = uids[start:start + BATCH]
+        chunk = uids[start : start + BATCH]
         answers = client.fetch(chunk, [section, "INTERNALDATE"])
         for uid in chunk:
             data = answers.get(uid)

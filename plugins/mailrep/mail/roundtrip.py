@@ -50,8 +50,10 @@ class SmtpSettings:
     timeout: float = 10.0
 
     def __repr__(self) -> str:  # keep the password out of tracebacks and debug output
-        return (f"SmtpSettings(host={self.host!r}, port={self.port!r}, user={self.user!r}, "
-                f"security={self.security!r})")
+        return (
+            f"SmtpSettings(host={self.host!r}, port={self.port!r}, user={self.user!r}, "
+            f"security={self.security!r})"
+        )
 
     @property
     def effective_port(self) -> int:
@@ -75,8 +77,14 @@ class RoundTrip:
         return self.found_at is not None
 
 
-def round_trip(smtp: SmtpSettings, imap: ImapSettings, sender: str, recipient: str,
-               wait: float, deadline: float) -> RoundTrip:
+def round_trip(
+    smtp: SmtpSettings,
+    imap: ImapSettings,
+    sender: str,
+    recipient: str,
+    wait: float,
+    deadline: float,
+) -> RoundTrip:
     """Send, wait at most ``wait`` seconds (and never past ``deadline``, a
     ``time.monotonic()`` value), fetch with BODY.PEEK and delete only the probe."""
     from imapclient.exceptions import IMAPClientError
@@ -123,13 +131,16 @@ def probe_message(sender: str, recipient: str, token: str) -> EmailMessage:
     message["Message-ID"] = email.utils.make_msgid("mailrep-probe", domain=domain)
     message[PROBE_HEADER] = token
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content("Delivery test sent by mailrep's check_relay_chain; it deletes this "
-                        "message once it has seen it.\n")
+    message.set_content(
+        "Delivery test sent by mailrep's check_relay_chain; it deletes this "
+        "message once it has seen it.\n"
+    )
     return message
 
 
-def send_probe(smtp: SmtpSettings, sender: str, recipient: str, token: str,
-               deadline: float) -> None:
+def send_probe(
+    smtp: SmtpSettings, sender: str, recipient: str, token: str, deadline: float
+) -> None:
     """Submit the probe; every failure is a one-line ProbeError naming the server."""
     where = f"SMTP {smtp.host}:{smtp.effective_port}"
     context = None if smtp.security == "none" else tls_context(smtp.ca_file, smtp.insecure)
@@ -138,12 +149,17 @@ def send_probe(smtp: SmtpSettings, sender: str, recipient: str, token: str,
     helo = socket.gethostname()
     try:
         if smtp.security == "tls":
-            conn: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.effective_port,
-                                                  local_hostname=helo, timeout=timeout,
-                                                  context=context)
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp.host,
+                smtp.effective_port,
+                local_hostname=helo,
+                timeout=timeout,
+                context=context,
+            )
         else:
-            conn = smtplib.SMTP(smtp.host, smtp.effective_port, local_hostname=helo,
-                                timeout=timeout)
+            conn = smtplib.SMTP(
+                smtp.host, smtp.effective_port, local_hostname=helo, timeout=timeout
+            )
         with conn:
 
             def step() -> None:  # each exchange gets what is left of the run, at most
@@ -159,8 +175,9 @@ def send_probe(smtp: SmtpSettings, sender: str, recipient: str, token: str,
                 step()
                 conn.login(smtp.user, smtp.password or "")
             step()
-            conn.send_message(probe_message(sender, recipient, token),
-                              from_addr=sender, to_addrs=[recipient])
+            conn.send_message(
+                probe_message(sender, recipient, token), from_addr=sender, to_addrs=[recipient]
+            )
     except smtplib.SMTPAuthenticationError:
         raise ProbeError(f"{where}: login failed for {smtp.user}") from None
     except smtplib.SMTPRecipientsRefused as exc:
@@ -174,8 +191,7 @@ def send_probe(smtp: SmtpSettings, sender: str, recipient: str, token: str,
         raise ProbeError(f"{where}: {describe_error(exc)}") from None
 
 
-def _wait_for(client: Any, token: str, first_uid: int, until: float,
-              deadline: float) -> int | None:
+def _wait_for(client: Any, token: str, first_uid: int, until: float, deadline: float) -> int | None:
     """The probe's UID once it is in the folder, or None at ``until``.
 
     Each look is NOOP (which makes the server sync the mailbox: measured on Dovecot, a bare

@@ -45,11 +45,23 @@ def parse_since(text: str, now: datetime | None = None) -> datetime | None:
     return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
 
 
-def read_imap(settings: ImapSettings, since: datetime | None, *, headers_only: bool = False,
-              subject_token: str | None = None, newest: bool | int = False,
-              stats: FetchStats | None = None) -> Iterator[Message]:
+def read_imap(
+    settings: ImapSettings,
+    since: datetime | None,
+    *,
+    headers_only: bool = False,
+    subject_token: str | None = None,
+    newest: bool | int = False,
+    stats: FetchStats | None = None,
+) -> Iterator[Message]:
     """See :func:`mailrep.mail.imap.read_imap` (read-only: EXAMINE, SEARCH, BODY.PEEK)."""
     from mailrep.mail.imap import read_imap as _read_imap
 
-    return _read_imap(settings, since, headers_only=headers_only,
-                      subject_token=subject_token, newest=newest, stats=stats)
+    return _read_imap(
+        settings,
+        since,
+        headers_only=headers_only,
+        subject_token=subject_token,
+        newest=newest,
+        stats=stats,
+    )

@@ -28,7 +28,7 @@ def count_errors(report: Report) -> int:
 
 
 def error_count_phrase(report: Report) -> str:
-    """" (N lookup errors)" for a status line, or "" when every lookup answered: an OK that
+    """ " (N lookup errors)" for a status line, or "" when every lookup answered: an OK that
     rests on fewer answers than asked for says so."""
     errors = count_errors(report)
     return f" ({counted(errors, 'lookup error')})" if errors else ""

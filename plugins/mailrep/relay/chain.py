@@ -299,8 +299,9 @@ class _BackgroundFcrdns:
     def __init__(self, check: Callable[..., dict[str, Fcrdns]], *args: Any) -> None:
         self._found: dict[str, Fcrdns] | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(check, args), daemon=True,
-                                        name="fcrdns")
+        self._thread = threading.Thread(
+            target=self._run, args=(check, args), daemon=True, name="fcrdns"
+        )
         self._thread.start()
 
     def _run(self, check: Callable[..., dict[str, Fcrdns]], args: tuple[Any, ...]) -> None:

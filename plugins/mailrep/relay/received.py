@@ -434,4 +434,3 @@ def received_headers(message: bytes | str) -> list[str]:
     if current is not None and len(values) < MAX_HOPS:
         values.append(_unfold("\n".join(current)))
     return values
-

@@ -27,6 +27,7 @@ def matches_receiver(spec: list[str]) -> Callable[[Hop], bool]:
     (matched when ``by`` is an address literal, as Gmail's internal hops write).
     """
     from mailrep.relay.received import normalise_ip  # at call time: received imports this module
+
     names: set[str] = set()
     suffixes: list[str] = []
     networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []

@@ -71,9 +71,14 @@ def _mail_ids() -> tuple[int, int]:
 class Dovecot:
     """One running Dovecot: ``imap_port`` (plain + STARTTLS) and ``imaps_port`` on ``host``."""
 
-    def __init__(self, users: dict[str, str], host: str = "127.0.0.1",
-                 workdir: Path | None = None, tls: TlsFiles | None = None,
-                 extra_config: str = "") -> None:
+    def __init__(
+        self,
+        users: dict[str, str],
+        host: str = "127.0.0.1",
+        workdir: Path | None = None,
+        tls: TlsFiles | None = None,
+        extra_config: str = "",
+    ) -> None:
         self.users = dict(users)
         self.extra_config = extra_config  # appended to dovecot.conf (e.g. a capability list)
         self.host = host
@@ -124,9 +129,13 @@ class Dovecot:
         self._write_passwd()
         self.config.write_text(self._config_text())
         self._log = open(self.workdir / "dovecot.stderr", "wb")  # noqa: SIM115 - lives with proc
-        self.proc = subprocess.Popen([BINARY, "-F", "-c", str(self.config)], stdout=self._log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [BINARY, "-F", "-c", str(self.config)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self._wait_ready()
         return self
 
@@ -145,8 +154,15 @@ class Dovecot:
             os.chown(marker, uid, gid)
         return target
 
-    def deliver(self, user: str, message: bytes | str, *, subdir: str = "new",
-                flags: str = "", folder: str | None = None) -> Path:
+    def deliver(
+        self,
+        user: str,
+        message: bytes | str,
+        *,
+        subdir: str = "new",
+        flags: str = "",
+        folder: str | None = None,
+    ) -> Path:
         """Drop a raw RFC 5322 message into ``new/`` (unseen) or ``cur/`` with Maildir flags.
 
         Written to ``tmp/`` and renamed, as an MDA does, so Dovecot never sees half a file.
@@ -191,8 +207,9 @@ class Dovecot:
 
     def doveadm(self, *args: str) -> str:
         """Run ``doveadm -c CONFIG ARGS`` against this instance; its stdout."""
-        result = subprocess.run([DOVEADM, "-c", str(self.config), *args],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [DOVEADM, "-c", str(self.config), *args], capture_output=True, text=True
+        )
         if result.returncode != 0:
             raise DovecotError(f"doveadm {' '.join(args)} failed: {result.stderr}")
         return result.stdout
@@ -306,8 +323,9 @@ service stats {{
             if self.proc is not None and self.proc.poll() is not None:
                 raise DovecotError(f"dovecot exited ({self.proc.returncode}):\n{self.log()}")
             if time.monotonic() > deadline:
-                raise DovecotError(f"dovecot did not greet within {START_TIMEOUT} s:\n"
-                                   + self.log())
+                raise DovecotError(
+                    f"dovecot did not greet within {START_TIMEOUT} s:\n" + self.log()
+                )
             try:
                 with socket.create_connection((self.host, pending[0]), timeout=1) as s:
                     if s.recv(100).startswith(b"* OK"):
@@ -324,8 +342,7 @@ def _read_uidlist(path: Path) -> dict[str, int]:
         return {}
     uids: dict[str, int] = {}
     for line in path.read_text(errors="replace").splitlines()[1:]:
-        match = re.match(r"(\d+)\s+(?:\S+\s+)*?:(\S+)$", line) or re.match(r"(\d+)\s+(\S+)$",
-                                                                          line)
+        match = re.match(r"(\d+)\s+(?:\S+\s+)*?:(\S+)$", line) or re.match(r"(\d+)\s+(\S+)$", line)
         if match:
             uids[match.group(2)] = int(match.group(1))
     return uids
@@ -342,10 +359,10 @@ def dovecot() -> Iterator[DovecotFactory]:
     """
     started: list[Dovecot] = []
 
-    def start(users: dict[str, str] | None = None, host: str = "127.0.0.1",
-              extra_config: str = "") -> Dovecot:
-        server = Dovecot(users or {"alice": "alice-password"}, host=host,
-                         extra_config=extra_config)
+    def start(
+        users: dict[str, str] | None = None, host: str = "127.0.0.1", extra_config: str = ""
+    ) -> Dovecot:
+        server = Dovecot(users or {"alice": "alice-password"}, host=host, extra_config=extra_config)
         started.append(server)
         try:
             return server.start()

@@ -96,8 +96,11 @@ class IncidentLab:
     def _start(self) -> None:
         self.rbldnsd = self._start_rbldnsd()
         self._tls_dir = Path(tempfile.mkdtemp(prefix="incident-lab-tls-"))
-        self.tls = make_tls(self._tls_dir, names=("localhost", "mail.sender.test"),
-                            addresses=("127.0.0.1", SENDER_IP))
+        self.tls = make_tls(
+            self._tls_dir,
+            names=("localhost", "mail.sender.test"),
+            addresses=("127.0.0.1", SENDER_IP),
+        )
         self.dovecot = Dovecot(self.passwords, tls=self.tls).start()
         self.namespace = ResolverNamespace(self.dns_address).start()
         ports = {ip: free_port_on(ip) for ip in (SENDER_IP, RELAY_IP, MX_IP)}
@@ -114,57 +117,82 @@ class IncidentLab:
         def mailboxes(domain: str) -> list[str]:
             return [f"{u} {u}/Maildir/" for u in self.passwords if u.endswith("@" + domain)]
 
-        mx = PostfixInstance("mx.recipient.test", MX_IP, self.namespace, port=ports[MX_IP],
-                             postscreen_port=0, maps={
-                                 "mailboxes": mailboxes("recipient.test"),
-                                 "monitoring": [f"{PROBE} OK"]})
-        mx.main.update(virtual, **{
-            "virtual_mailbox_domains": "recipient.test",
-            "virtual_mailbox_maps": mx.map_path("mailboxes"),
-            "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination",
-            # The monitoring mailbox is accepted before the blocklist is consulted.
-            "smtpd_recipient_restrictions": (
-                f"permit_mynetworks, reject_unauth_destination, "
-                f"check_recipient_access {mx.map_path('monitoring')}, "
-                f"reject_rbl_client {ZONE}, permit"),
-            "postscreen_access_list": "permit_mynetworks",
-            "postscreen_dnsbl_sites": ZONE,
-            "postscreen_dnsbl_threshold": "1",
-            "postscreen_dnsbl_action": "enforce",
-        })
+        mx = PostfixInstance(
+            "mx.recipient.test",
+            MX_IP,
+            self.namespace,
+            port=ports[MX_IP],
+            postscreen_port=0,
+            maps={"mailboxes": mailboxes("recipient.test"), "monitoring": [f"{PROBE} OK"]},
+        )
+        mx.main.update(
+            virtual,
+            **{
+                "virtual_mailbox_domains": "recipient.test",
+                "virtual_mailbox_maps": mx.map_path("mailboxes"),
+                "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination",
+                # The monitoring mailbox is accepted before the blocklist is consulted.
+                "smtpd_recipient_restrictions": (
+                    f"permit_mynetworks, reject_unauth_destination, "
+                    f"check_recipient_access {mx.map_path('monitoring')}, "
+                    f"reject_rbl_client {ZONE}, permit"
+                ),
+                "postscreen_access_list": "permit_mynetworks",
+                "postscreen_dnsbl_sites": ZONE,
+                "postscreen_dnsbl_threshold": "1",
+                "postscreen_dnsbl_action": "enforce",
+            },
+        )
         self.mx = mx.start()
 
         # Authenticated submission, as a real mail client (or the probe) would use it:
         # STARTTLS required on one port, implicit TLS on the other, SASL via Dovecot.
-        auth_only = ("-o smtpd_tls_auth_only=yes -o smtpd_sasl_auth_enable=yes "
-                     "-o smtpd_client_restrictions=permit_sasl_authenticated,reject")
-        sender = PostfixInstance("mail.sender.test", SENDER_IP, self.namespace,
-                                 port=ports[SENDER_IP],
-                                 maps={"mailboxes": mailboxes("sender.test")},
-                                 services=[
-            f"{SENDER_IP}:{self.starttls_port} inet n - n - - smtpd "
-            f"-o smtpd_tls_security_level=encrypt {auth_only}",
-            f"{SENDER_IP}:{self.smtps_port} inet n - n - - smtpd "
-            f"-o smtpd_tls_wrappermode=yes {auth_only}"])
-        sender.main.update(virtual, **{
-            "smtpd_tls_cert_file": str(self.tls.cert_file),
-            "smtpd_tls_key_file": str(self.tls.key_file),
-            "smtpd_tls_security_level": "may",
-            "smtpd_sasl_type": "dovecot",
-            "smtpd_sasl_path": str(self.dovecot.auth_socket),
-            "virtual_mailbox_domains": "sender.test",
-            "virtual_mailbox_maps": sender.map_path("mailboxes"),
-            "relayhost": f"[{RELAY_IP}]:{ports[RELAY_IP]}",
-            "mynetworks": "127.0.0.0/8",
-        })
+        auth_only = (
+            "-o smtpd_tls_auth_only=yes -o smtpd_sasl_auth_enable=yes "
+            "-o smtpd_client_restrictions=permit_sasl_authenticated,reject"
+        )
+        sender = PostfixInstance(
+            "mail.sender.test",
+            SENDER_IP,
+            self.namespace,
+            port=ports[SENDER_IP],
+            maps={"mailboxes": mailboxes("sender.test")},
+            services=[
+                f"{SENDER_IP}:{self.starttls_port} inet n - n - - smtpd "
+                f"-o smtpd_tls_security_level=encrypt {auth_only}",
+                f"{SENDER_IP}:{self.smtps_port} inet n - n - - smtpd "
+                f"-o smtpd_tls_wrappermode=yes {auth_only}",
+            ],
+        )
+        sender.main.update(
+            virtual,
+            **{
+                "smtpd_tls_cert_file": str(self.tls.cert_file),
+                "smtpd_tls_key_file": str(self.tls.key_file),
+                "smtpd_tls_security_level": "may",
+                "smtpd_sasl_type": "dovecot",
+                "smtpd_sasl_path": str(self.dovecot.auth_socket),
+                "virtual_mailbox_domains": "sender.test",
+                "virtual_mailbox_maps": sender.map_path("mailboxes"),
+                "relayhost": f"[{RELAY_IP}]:{ports[RELAY_IP]}",
+                "mynetworks": "127.0.0.0/8",
+            },
+        )
         self.sender = sender.start()
 
-        relay = PostfixInstance("relay.provider.test", RELAY_IP, self.namespace,
-                                port=ports[RELAY_IP], maps={"transport": self._relay_routes()})
-        relay.main.update({
-            "mynetworks": f"{SENDER_IP}/32",
-            "transport_maps": relay.map_path("transport"),
-        })
+        relay = PostfixInstance(
+            "relay.provider.test",
+            RELAY_IP,
+            self.namespace,
+            port=ports[RELAY_IP],
+            maps={"transport": self._relay_routes()},
+        )
+        relay.main.update(
+            {
+                "mynetworks": f"{SENDER_IP}/32",
+                "transport_maps": relay.map_path("transport"),
+            }
+        )
         self.relay = relay.start()
 
     def _start_rbldnsd(self) -> Rbldnsd:
@@ -174,8 +202,9 @@ class IncidentLab:
         for address in candidates:
             if not _dns_address_free(address):
                 continue
-            server = Rbldnsd([RbldnsdZone(ZONE, "ip4set", self._zone_lines())],
-                             host=address, port=53)
+            server = Rbldnsd(
+                [RbldnsdZone(ZONE, "ip4set", self._zone_lines())], host=address, port=53
+            )
             try:
                 server.start()
             except RbldnsdError as exc:
@@ -185,8 +214,9 @@ class IncidentLab:
                 raise
             self.dns_address = address
             return server
-        raise LabError(f"no address among {candidates[0]}..{candidates[-1]} has port 53 "
-                       "free for rbldnsd")
+        raise LabError(
+            f"no address among {candidates[0]}..{candidates[-1]} has port 53 free for rbldnsd"
+        )
 
     def stop(self) -> None:
         # The Postfix masters take a second or two each to wind down: stop them together.
@@ -240,9 +270,13 @@ class IncidentLab:
     def imap(self) -> dict[str, object]:
         """How to reach the mailboxes: host, ports, CA file, user -> password."""
         assert self.dovecot is not None
-        return {"host": self.dovecot.host, "imap_port": self.dovecot.imap_port,
-                "imaps_port": self.dovecot.imaps_port, "ca_file": self.dovecot.ca_file,
-                "users": dict(self.passwords)}
+        return {
+            "host": self.dovecot.host,
+            "imap_port": self.dovecot.imap_port,
+            "imaps_port": self.dovecot.imaps_port,
+            "ca_file": self.dovecot.ca_file,
+            "users": dict(self.passwords),
+        }
 
     # -- the blocklist -------------------------------------------------------------------
 
@@ -269,8 +303,10 @@ class IncidentLab:
     def _relay_routes(self) -> list[str]:
         assert self.mx is not None and self.sender is not None
         mx_port = self.mx.postscreen_port if self.postscreen else self.mx.port
-        return [f"recipient.test smtp:[{MX_IP}]:{mx_port}",
-                f"sender.test smtp:[{SENDER_IP}]:{self.sender.port}"]
+        return [
+            f"recipient.test smtp:[{MX_IP}]:{mx_port}",
+            f"sender.test smtp:[{SENDER_IP}]:{self.sender.port}",
+        ]
 
     def use_postscreen(self, enabled: bool = True) -> None:
         """Route the relay to the MX's postscreen listener (DNSBL check before smtpd; it
@@ -289,8 +325,14 @@ class IncidentLab:
 
     # -- mail ------------------------------------------------------------------------------
 
-    def send(self, sender: str, recipient: str, subject: str, body: str,
-             headers: dict[str, str] | None = None) -> str:
+    def send(
+        self,
+        sender: str,
+        recipient: str,
+        subject: str,
+        body: str,
+        headers: dict[str, str] | None = None,
+    ) -> str:
         """Submit one message to the sender instance; returns its Message-ID."""
         message = EmailMessage()
         message["From"] = sender
@@ -324,8 +366,9 @@ class IncidentLab:
         found.sort(key=lambda p: p.stat().st_mtime)
         return [(p, _parse(p.read_bytes())) for p in found]
 
-    def wait_for_message(self, user: str, match: Callable[[bytes], bool],
-                         timeout: float = 30.0) -> EmailMessage:
+    def wait_for_message(
+        self, user: str, match: Callable[[bytes], bool], timeout: float = 30.0
+    ) -> EmailMessage:
         """The first message in ``user``'s INBOX not returned before that ``match``es its
         raw bytes. Flushes the queues while waiting, so retries do not wait a timer."""
         assert self.dovecot is not None
@@ -347,14 +390,14 @@ class IncidentLab:
             time.sleep(0.1)
         raise LabError(f"no matching message for {user} within {timeout} s\n{self.logs()}")
 
-    def wait_for_delivery(self, user: str, message_id: str,
-                          timeout: float = 30.0) -> EmailMessage:
+    def wait_for_delivery(self, user: str, message_id: str, timeout: float = 30.0) -> EmailMessage:
         """Wait until the message with ``message_id`` is in ``user``'s INBOX."""
         needle = f"Message-ID: {message_id}".encode().lower()
         return self.wait_for_message(user, lambda raw: needle in raw.lower(), timeout)
 
-    def wait_for_bounce(self, message_id: str | None = None, user: str = ALICE,
-                        timeout: float = 30.0) -> EmailMessage:
+    def wait_for_bounce(
+        self, message_id: str | None = None, user: str = ALICE, timeout: float = 30.0
+    ) -> EmailMessage:
         """Wait for a bounce (of ``message_id`` if given) in ``user``'s INBOX."""
 
         def is_bounce(raw: bytes) -> bool:
@@ -386,8 +429,7 @@ def running_lab() -> Iterator[IncidentLab]:
     lab = IncidentLab()
     try:
         lab.start()
-    except (LabError, RbldnsdError, DovecotError, NamespaceError, PostfixError,
-            OSError) as exc:
+    except (LabError, RbldnsdError, DovecotError, NamespaceError, PostfixError, OSError) as exc:
         pytest.fail(f"the incident lab could not start: {exc}")
     try:
         yield lab

@@ -43,21 +43,36 @@ class ResolverNamespace:
     def start(self) -> ResolverNamespace:
         for tool in ("unshare", "nsenter", "mount"):
             if shutil.which(tool) is None:
-                raise NamespaceError(f"{tool} is missing: install the Debian package "
-                                     "'util-linux' (mount: 'mount')")
+                raise NamespaceError(
+                    f"{tool} is missing: install the Debian package 'util-linux' (mount: 'mount')"
+                )
         if os.geteuid() != 0:
             raise NamespaceError("a private mount namespace needs root (run tests as root)")
         # attempts:1 and a short timeout: a listing that does not answer should fail fast.
-        self.resolv_conf.write_text(f"nameserver {self.nameserver}\n"
-                                    "options timeout:2 attempts:1\n")
+        self.resolv_conf.write_text(f"nameserver {self.nameserver}\noptions timeout:2 attempts:1\n")
         self.resolv_conf.chmod(0o644)
-        script = 'mount --bind "$1" /etc/resolv.conf && printf "namespace-ready\\n" ' \
-                 "&& exec sleep infinity"
+        script = (
+            'mount --bind "$1" /etc/resolv.conf && printf "namespace-ready\\n" '
+            "&& exec sleep infinity"
+        )
         # unshare and sh exec in place, so Popen's pid is the sleeping holder itself.
         self.proc = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "--",
-             "sh", "-c", script, "sh", str(self.resolv_conf)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "--",
+                "sh",
+                "-c",
+                script,
+                "sh",
+                str(self.resolv_conf),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
         assert self.proc.stdout is not None
         ready, _, _ = select.select([self.proc.stdout], [], [], 10)
         line = self.proc.stdout.readline() if ready else b""
@@ -71,12 +86,14 @@ class ResolverNamespace:
         """``argv`` wrapped to run inside the namespace."""
         return ["nsenter", "--target", str(self.pid), "--mount", "--", *argv]
 
-    def run(self, argv: list[str], *, check: bool = True,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, argv: list[str], *, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(self.command(argv), capture_output=True, text=True, env=env)
         if check and result.returncode != 0:
-            raise NamespaceError(f"{' '.join(argv)} failed ({result.returncode}):\n"
-                                 f"{result.stdout}{result.stderr}")
+            raise NamespaceError(
+                f"{' '.join(argv)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
+            )
         return result
 
     def stop(self) -> None:

@@ -87,11 +87,18 @@ class PostfixInstance:
     lines (e.g. a submission listener with ``-o`` overrides).
     """
 
-    def __init__(self, name: str, address: str, namespace: ResolverNamespace, *,
-                 port: int = 0, main: dict[str, str] | None = None,
-                 maps: dict[str, list[str]] | None = None,
-                 postscreen_port: int | None = None,
-                 services: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        address: str,
+        namespace: ResolverNamespace,
+        *,
+        port: int = 0,
+        main: dict[str, str] | None = None,
+        maps: dict[str, list[str]] | None = None,
+        postscreen_port: int | None = None,
+        services: list[str] | None = None,
+    ) -> None:
         self.name = name
         self.address = address
         self.port = port
@@ -164,8 +171,9 @@ class PostfixInstance:
         try:
             return self.namespace.run([POSTFIX, "-c", str(self.config_dir), *args]).stdout
         except NamespaceError as exc:
-            raise PostfixError(f"{exc}{self._tty_diagnostics(args)}\n"
-                               f"--- {self.name} maillog ---\n{self.log()}") from exc
+            raise PostfixError(
+                f"{exc}{self._tty_diagnostics(args)}\n--- {self.name} maillog ---\n{self.log()}"
+            ) from exc
 
     def _tty_diagnostics(self, args: tuple[str, ...]) -> str:
         """Postfix prints early fatal errors only to a terminal (else to syslog, which a
@@ -173,8 +181,9 @@ class PostfixInstance:
         if shutil.which("script") is None:
             return ""
         cmd = " ".join(self.namespace.command([POSTFIX, "-c", str(self.config_dir), *args]))
-        result = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True,
-                                text=True, timeout=60)
+        result = subprocess.run(
+            ["script", "-qec", cmd, "/dev/null"], capture_output=True, text=True, timeout=60
+        )
         return "\n" + result.stdout
 
     def flush(self) -> None:
@@ -247,8 +256,10 @@ class PostfixInstance:
     def _master_cf(self) -> str:
         # smtpd caches DNSBL answers for its whole life; one session per process makes a
         # listing change visible to the very next connection.
-        lines = [f"{self.address}:{self.port} inet n - n - - smtpd -o max_use=1\n",
-                 _MASTER_SERVICES]
+        lines = [
+            f"{self.address}:{self.port} inet n - n - - smtpd -o max_use=1\n",
+            _MASTER_SERVICES,
+        ]
         if self.postscreen_port:
             lines.append(f"{self.address}:{self.postscreen_port} inet n - n - 1 postscreen\n")
             lines.append(_POSTSCREEN_SERVICES)
@@ -267,8 +278,10 @@ class PostfixInstance:
             except OSError:
                 pass
             time.sleep(0.1)
-        raise PostfixError(f"{self.name} did not greet on {self.address}:{port} within "
-                           f"{START_TIMEOUT} s:\n{self.log()}")
+        raise PostfixError(
+            f"{self.name} did not greet on {self.address}:{port} within "
+            f"{START_TIMEOUT} s:\n{self.log()}"
+        )
 
     def _wait_master_gone(self) -> None:
         pid_file = self.queue_dir / "pid" / "master.pid"
@@ -314,7 +327,6 @@ def postfix_instance(resolver_namespace: ResolverNamespace) -> Iterator[PostfixF
     if started:  # each master takes a second or two to wind down: stop them together
         with ThreadPoolExecutor(len(started)) as pool:
             list(pool.map(PostfixInstance.stop, started))
-
 
 
 # conftest.py registers this module, not mailflow, so the lab's fixtures are declared here;

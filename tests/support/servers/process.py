@@ -7,8 +7,9 @@ import signal
 import subprocess
 
 
-def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 5.0,
-                 group: bool = False) -> None:
+def stop_process(
+    proc: subprocess.Popen[bytes] | None, timeout: float = 5.0, group: bool = False
+) -> None:
     """SIGTERM (to the whole process group when ``group``), SIGKILL after ``timeout``."""
     if proc is None or proc.poll() is not None:
         return

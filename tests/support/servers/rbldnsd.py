@@ -82,8 +82,13 @@ def _unprivileged_user() -> str | None:
 class Rbldnsd:
     """One running rbldnsd serving ``zones`` on ``host:port`` (UDP)."""
 
-    def __init__(self, zones: list[RbldnsdZone], host: str = "127.0.0.1", port: int = 0,
-                 workdir: Path | None = None) -> None:
+    def __init__(
+        self,
+        zones: list[RbldnsdZone],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        workdir: Path | None = None,
+    ) -> None:
         if not zones:
             raise ValueError("rbldnsd needs at least one zone")
         self.zones = [RbldnsdZone(z.name, z.dataset, list(z.lines)) for z in zones]
@@ -121,14 +126,26 @@ class Rbldnsd:
             fname = f"serial{i}.generic"
             self._write(fname, [self._serial_line()])
             specs.append(f"{name}:generic:{fname}")
-        cmd = [BINARY, "-n", "-c", "1", "-e", "-t", "1",
-               "-b", f"{self.host}/{self.port}", "-w", str(self.workdir)]
+        cmd = [
+            BINARY,
+            "-n",
+            "-c",
+            "1",
+            "-e",
+            "-t",
+            "1",
+            "-b",
+            f"{self.host}/{self.port}",
+            "-w",
+            str(self.workdir),
+        ]
         user = _unprivileged_user()
         if user:
             cmd += ["-u", user]
         self._log = open(self.workdir / "rbldnsd.log", "wb")  # noqa: SIM115 - lives with proc
-        self.proc = subprocess.Popen(cmd + specs, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            cmd + specs, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         self._wait_for_serial(START_TIMEOUT)
         return self
 
@@ -199,16 +216,22 @@ class Rbldnsd:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RbldnsdError(f"rbldnsd exited ({self.proc.returncode}):\n{self.log()}")
             if time.monotonic() > deadline:
-                raise RbldnsdError(f"rbldnsd did not serve serial {self.serial} for {pending} "
-                                   f"within {timeout} s:\n{self.log()}")
+                raise RbldnsdError(
+                    f"rbldnsd did not serve serial {self.serial} for {pending} "
+                    f"within {timeout} s:\n{self.log()}"
+                )
             query = dns.message.make_query(f"{SERIAL_LABEL}.{pending[0]}.", "TXT")
             try:
                 reply = dns.query.udp(query, self.host, port=self.port, timeout=0.2)
             except (dns.exception.Timeout, OSError):
                 time.sleep(0.05)
                 continue
-            texts = [rd.to_text() for rrset in reply.answer
-                     if rrset.rdtype == dns.rdatatype.TXT for rd in rrset]
+            texts = [
+                rd.to_text()
+                for rrset in reply.answer
+                if rrset.rdtype == dns.rdatatype.TXT
+                for rd in rrset
+            ]
             if want in texts:
                 pending.pop(0)
             else:

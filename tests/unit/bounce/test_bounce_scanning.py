@@ -15,28 +15,88 @@ from mailrep.bounce import mime as bounce_mime
 from mailrep.bounce import text as bounce_text
 
 FRAGMENTS = [
-    "\n", "\r\n", "\n\n", " ", "\t", ">", "-", "--", "---", ":", "x", "İ", "K", "\udcff",
+    "\n",
+    "\r\n",
+    "\n\n",
+    " ",
+    "\t",
+    ">",
+    "-",
+    "--",
+    "---",
+    ":",
+    "x",
+    "İ",
+    "K",
+    "\udcff",
     # one piece of every original-message marker (bounce_mime._ORIGINAL_MARKERS)
-    "Original message", "original message follows", "Original message:", "Returned message",
-    "returned headers", "Below this line is a copy of the message", "--- Below this line",
-    "This is a copy of your message", "The original message was received",
-    "Original message headers", "Unsent message below", "Unsent message follows",
-    "Message header follows", "Message headers follow", "Below is a copy of the original message",
-    "The header of the original message is following", "Content-Type: message/rfc822",
+    "Original message",
+    "original message follows",
+    "Original message:",
+    "Returned message",
+    "returned headers",
+    "Below this line is a copy of the message",
+    "--- Below this line",
+    "This is a copy of your message",
+    "The original message was received",
+    "Original message headers",
+    "Unsent message below",
+    "Unsent message follows",
+    "Message header follows",
+    "Message headers follow",
+    "Below is a copy of the original message",
+    "The header of the original message is following",
+    "Content-Type: message/rfc822",
     # header fields, read and not read
-    "Content-Type: text/plain", "content-transfer-encoding: base64", "From: a@b.example",
-    "SUBJECT: x", "To : y", "X-Mailer: m", "Received: r", "Content-Typo: z", "From ",
+    "Content-Type: text/plain",
+    "content-transfer-encoding: base64",
+    "From: a@b.example",
+    "SUBJECT: x",
+    "To : y",
+    "X-Mailer: m",
+    "Received: r",
+    "Content-Typo: z",
+    "From ",
     # recipient lines, status and reply codes
-    "a@b.example", "<user@example.com>", "rfc822;", "recipient:", "RCPT TO:", "1. ", "* ",
-    ">>> ", "<<< ", "550 ", "550-", "5.1.1", "4.4.7 ", "5.7.1.", "2.0.0-3", "(421", "<250",
-    "x550", "٥", "5.", ".", "\u00a0", ".5.1.1", "15.0.0", "v4.4.7", "mx.example.com",
-    "host ", "Server: ", "talking to ", "[192.0.2.1]",
+    "a@b.example",
+    "<user@example.com>",
+    "rfc822;",
+    "recipient:",
+    "RCPT TO:",
+    "1. ",
+    "* ",
+    ">>> ",
+    "<<< ",
+    "550 ",
+    "550-",
+    "5.1.1",
+    "4.4.7 ",
+    "5.7.1.",
+    "2.0.0-3",
+    "(421",
+    "<250",
+    "x550",
+    "٥",
+    "5.",
+    ".",
+    "\u00a0",
+    ".5.1.1",
+    "15.0.0",
+    "v4.4.7",
+    "mx.example.com",
+    "host ",
+    "Server: ",
+    "talking to ",
+    "[192.0.2.1]",
 ]
 SOUP = st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join)
 # lines as a bounce writes them: an indent or a rule of dashes, then a fragment or two
 LINES = st.lists(
-    st.tuples(st.sampled_from(["", " ", "-", "--- ", ">", "\t-- "]), st.sampled_from(FRAGMENTS),
-              st.sampled_from(["", " ", "-----", ":", "x"])).map("".join),
+    st.tuples(
+        st.sampled_from(["", " ", "-", "--- ", ">", "\t-- "]),
+        st.sampled_from(FRAGMENTS),
+        st.sampled_from(["", " ", "-----", ":", "x"]),
+    ).map("".join),
     max_size=12,
 ).flatmap(lambda lines: st.sampled_from(["\n", "\r\n"]).map(lambda nl: nl.join(lines)))
 TEXTS = st.one_of(SOUP, LINES)
@@ -65,8 +125,11 @@ def test_header_fields_read_are_the_fields_of_interest(text):
     spec = raw.decode("ascii", "surrogateescape")
     if spec.startswith("From "):
         spec = spec.partition("\n")[2]
-    expected = [(m.group(1), m.group(2).rstrip("\r\n")) for m in _FIELD_SPEC.finditer(spec)
-                if m.group(1).lower() in bounce_mime._READ]
+    expected = [
+        (m.group(1), m.group(2).rstrip("\r\n"))
+        for m in _FIELD_SPEC.finditer(spec)
+        if m.group(1).lower() in bounce_mime._READ
+    ]
     got = [(k, str(v)) for k, v in bounce_mime._headers(raw).items()]
     reference = email.message.Message()
     for k, v in expected[:101]:

@@ -28,9 +28,15 @@ def test_each_failed_recipient_is_one_bounce():
 
 
 def test_a_delayed_recipient_inside_a_failure_report_is_not_a_bounce():
-    s = run(message("1", bounce(rcpt("a@x.test"),
-                                rcpt("b@x.test", cause="soft", reason="networkerror",
-                                     action="delayed"))))
+    s = run(
+        message(
+            "1",
+            bounce(
+                rcpt("a@x.test"),
+                rcpt("b@x.test", cause="soft", reason="networkerror", action="delayed"),
+            ),
+        )
+    )
     assert [r.recipient.recipient for r in s.records] == ["a@x.test"]
 
 
@@ -83,8 +89,14 @@ def test_a_citation_counts_as_blocked_whatever_the_cause():
 
 
 def test_a_refusal_of_the_sending_address_counts_as_a_blocklist_bounce_without_a_zone():
-    s = run(message("1", bounce(rcpt("a@x.test", "block", "blocked"),
-                                rcpt("b@x.test", "block", "badreputation"))))
+    s = run(
+        message(
+            "1",
+            bounce(
+                rcpt("a@x.test", "block", "blocked"), rcpt("b@x.test", "block", "badreputation")
+            ),
+        )
+    )
     assert s.blocked == 2
 
 

@@ -17,9 +17,25 @@ from mailrep.dns.addresses import (
 
 @pytest.mark.parametrize(
     "text",
-    ["10.1.2.3", "100.64.0.1", "127.0.0.1", "169.254.1.1", "172.16.0.1", "192.168.1.1",
-     "192.0.2.1", "198.51.100.1", "203.0.113.1", "198.18.0.1", "::1", "fe80::1",
-     "fd00::1", "2001:db8::1", "64:ff9b::808:808", "2002:c000:0201::1", "0.0.0.0"],
+    [
+        "10.1.2.3",
+        "100.64.0.1",
+        "127.0.0.1",
+        "169.254.1.1",
+        "172.16.0.1",
+        "192.168.1.1",
+        "192.0.2.1",
+        "198.51.100.1",
+        "203.0.113.1",
+        "198.18.0.1",
+        "::1",
+        "fe80::1",
+        "fd00::1",
+        "2001:db8::1",
+        "64:ff9b::808:808",
+        "2002:c000:0201::1",
+        "0.0.0.0",
+    ],
 )
 def test_non_global_addresses_are_recognised(text):
     assert not is_global(parse_ip(text))
@@ -41,8 +57,9 @@ def test_zone_id_and_brackets_are_stripped():
 @pytest.mark.parametrize("text", ["185.56.87.12", "2001:db8::25", "203.0.113.0/29"])
 def test_query_names_match_dnspython_reverse_names(text):
     addr = ipaddress.ip_network(text, strict=False)[0]
-    expected = dns.reversename.from_address(str(addr), v4_origin=dns.name.from_text("bl.test"),
-                                            v6_origin=dns.name.from_text("bl.test"))
+    expected = dns.reversename.from_address(
+        str(addr), v4_origin=dns.name.from_text("bl.test"), v6_origin=dns.name.from_text("bl.test")
+    )
     assert query_name(addr, "bl.test") == expected.to_text()
 
 
@@ -52,8 +69,12 @@ def test_query_names_are_absolute_so_no_search_domain_is_appended():
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("192.0.2.1", "ip"), ("2001:db8::1", "ip"), ("192.0.2.0/30", "cidr"),
-     ("mail.example.com", "hostname")],
+    [
+        ("192.0.2.1", "ip"),
+        ("2001:db8::1", "ip"),
+        ("192.0.2.0/30", "cidr"),
+        ("mail.example.com", "hostname"),
+    ],
 )
 def test_host_values_are_classified(text, kind):
     assert classify_host(text).kind == kind
@@ -72,7 +93,11 @@ def test_an_ip_is_not_a_domain():
 
 def test_cidr_expansion_includes_every_address():
     assert [str(a) for a in expand_cidr("192.0.2.4/30", 256)] == [
-        "192.0.2.4", "192.0.2.5", "192.0.2.6", "192.0.2.7"]
+        "192.0.2.4",
+        "192.0.2.5",
+        "192.0.2.6",
+        "192.0.2.7",
+    ]
 
 
 def test_cidr_over_the_cap_is_refused_with_the_option_named():

@@ -15,8 +15,9 @@ Q = Question("2.0.0.127.bl.test.", dnswire.TYPE_A)
 
 def ask(server: str | list[str], question=Q, timeout=1.0, deadline=None):
     servers = [server] if isinstance(server, str) else server
-    resolver = StubResolver([parse_nameserver(s) for s in servers], query_timeout=timeout,
-                            deadline=deadline)
+    resolver = StubResolver(
+        [parse_nameserver(s) for s in servers], query_timeout=timeout, deadline=deadline
+    )
     return resolver.ask_all([question])[question]
 
 
@@ -84,8 +85,12 @@ def test_run_deadline_bounds_a_question(fake):
 
 @pytest.mark.parametrize(
     ("text", "host", "port"),
-    [("127.0.0.1", "127.0.0.1", 53), ("127.0.0.1:5353", "127.0.0.1", 5353),
-     ("[::1]:5353", "::1", 5353), ("::1", "::1", 53)],
+    [
+        ("127.0.0.1", "127.0.0.1", 53),
+        ("127.0.0.1:5353", "127.0.0.1", 5353),
+        ("[::1]:5353", "::1", 5353),
+        ("::1", "::1", 53),
+    ],
 )
 def test_nameserver_syntax(text, host, port):
     ns = parse_nameserver(text)

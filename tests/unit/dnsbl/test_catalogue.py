@@ -12,10 +12,15 @@ def catalogue():
 
 @pytest.mark.parametrize(
     ("code", "meaning"),
-    [("127.0.0.2", Meaning.LISTING), ("127.0.0.4", Meaning.LISTING),
-     ("127.0.0.10", Meaning.POLICY), ("127.0.0.11", Meaning.POLICY),
-     ("127.255.255.252", Meaning.ERROR), ("127.255.255.254", Meaning.ERROR),
-     ("127.255.255.255", Meaning.ERROR)],
+    [
+        ("127.0.0.2", Meaning.LISTING),
+        ("127.0.0.4", Meaning.LISTING),
+        ("127.0.0.10", Meaning.POLICY),
+        ("127.0.0.11", Meaning.POLICY),
+        ("127.255.255.252", Meaning.ERROR),
+        ("127.255.255.254", Meaning.ERROR),
+        ("127.255.255.255", Meaning.ERROR),
+    ],
 )
 def test_spamhaus_zen_codes_decode_to_their_published_meaning(catalogue, code, meaning):
     assert catalogue.get("zen.spamhaus.org").decode(code).meaning is meaning

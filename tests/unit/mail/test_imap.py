@@ -50,7 +50,8 @@ def test_unreadable_ca_file_is_a_source_error(tmp_path):
 
 def test_refused_connection_reads_as_such():
     assert describe_error(ConnectionRefusedError(111, "Connection refused")) == (
-        "connection refused")
+        "connection refused"
+    )
 
 
 def test_timeout_reads_as_such():
@@ -61,7 +62,8 @@ def test_imap_error_bytes_text_is_unwrapped():
     from imapclient.exceptions import IMAPClientError
 
     assert describe_error(IMAPClientError(b"Mailbox doesn't exist: Nope")) == (
-        "Mailbox doesn't exist: Nope")
+        "Mailbox doesn't exist: Nope"
+    )
 
 
 @pytest.mark.parametrize(("security", "port"), [("tls", 993), ("starttls", 143), ("none", 143)])

@@ -14,8 +14,10 @@ STAMP = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 
 def message(subject: str, date: str = "Tue, 03 Mar 2026 10:00:00 +0100") -> bytes:
-    return (f"From: a@example.org\nTo: b@example.org\nSubject: {subject}\nDate: {date}\n\n"
-            f"body of {subject}\n").encode()
+    return (
+        f"From: a@example.org\nTo: b@example.org\nSubject: {subject}\nDate: {date}\n\n"
+        f"body of {subject}\n"
+    ).encode()
 
 
 def set_mtime(path, when: datetime) -> None:
@@ -117,8 +119,9 @@ def maildir(tmp_path):
 
 
 def test_maildir_reads_new_and_cur_but_not_tmp(maildir):
-    subjects = {m.raw.split(b"Subject: ")[1].split(b"\n")[0] for m in
-                sources.read_maildir(str(maildir))}
+    subjects = {
+        m.raw.split(b"Subject: ")[1].split(b"\n")[0] for m in sources.read_maildir(str(maildir))
+    }
     assert subjects == {b"new one", b"seen one", b"answered one"}
 
 
@@ -129,7 +132,10 @@ def test_maildir_yields_oldest_first_with_mtime_as_arrival(maildir):
 
 def test_maildir_source_is_the_key_without_flags(maildir):
     assert [m.source for m in sources.read_maildir(str(maildir))] == [
-        "900.B.host", "950.C.host", "1000.A.host"]
+        "900.B.host",
+        "950.C.host",
+        "1000.A.host",
+    ]
 
 
 def test_maildir_read_changes_nothing(maildir):
@@ -154,8 +160,12 @@ def test_not_a_maildir_is_a_source_error(tmp_path):
 def mbox(tmp_path):
     path = tmp_path / "bounces.mbox"
     path.write_bytes(
-        b"From MAILER-DAEMON Wed Mar  4 05:06:07 2026\n" + message("first") + b"\n"
-        + b"From someone@example.org Thu Mar  5 06:00:00 2026\n" + message("second") + b"\n"
+        b"From MAILER-DAEMON Wed Mar  4 05:06:07 2026\n"
+        + message("first")
+        + b"\n"
+        + b"From someone@example.org Thu Mar  5 06:00:00 2026\n"
+        + message("second")
+        + b"\n"
     )
     return path
 
@@ -173,8 +183,7 @@ def test_mbox_arrival_comes_from_the_from_line(mbox):
 
 
 def test_mbox_source_names_file_and_index(mbox):
-    assert [m.source for m in sources.read_mbox(str(mbox))] == ["bounces.mbox#0",
-                                                                "bounces.mbox#1"]
+    assert [m.source for m in sources.read_mbox(str(mbox))] == ["bounces.mbox#0", "bounces.mbox#1"]
 
 
 def test_mbox_read_changes_nothing_and_leaves_no_lock(mbox):
@@ -203,20 +212,23 @@ def test_file_starting_with_a_from_line_is_read_as_the_mbox_it_is(mbox, tmp_path
     saved.write_bytes(mbox.read_bytes())
     got = list(sources.read_file(str(saved)))
     assert [(m.source, m.arrived) for m in got] == [
-        ("saved.eml#0", STAMP), ("saved.eml#1", datetime(2026, 3, 5, 6, 0, tzinfo=UTC))]
+        ("saved.eml#0", STAMP),
+        ("saved.eml#1", datetime(2026, 3, 5, 6, 0, tzinfo=UTC)),
+    ]
 
 
 def test_stdin_holding_an_mbox_yields_every_message(monkeypatch, mbox):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(mbox.read_bytes())))
     got = list(sources.read_file("-"))
     assert [(m.source, m.arrived) for m in got] == [
-        ("stdin#0", STAMP), ("stdin#1", datetime(2026, 3, 5, 6, 0, tzinfo=UTC))]
+        ("stdin#0", STAMP),
+        ("stdin#1", datetime(2026, 3, 5, 6, 0, tzinfo=UTC)),
+    ]
 
 
 def test_stdin_mbox_messages_are_the_bytes_the_mbox_reader_gives(monkeypatch, mbox):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(mbox.read_bytes())))
-    assert [m.raw for m in sources.read_file("-")] == [
-        m.raw for m in sources.read_mbox(str(mbox))]
+    assert [m.raw for m in sources.read_file("-")] == [m.raw for m in sources.read_mbox(str(mbox))]
 
 
 def test_directory_entry_holding_an_mbox_yields_its_messages(mbox, tmp_path):
@@ -232,15 +244,18 @@ def test_directory_entry_holding_an_mbox_yields_its_messages(mbox, tmp_path):
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("text", "delta"), [
-    ("24h", timedelta(hours=24)),
-    ("7d", timedelta(days=7)),
-    ("30m", timedelta(minutes=30)),
-    ("90s", timedelta(seconds=90)),
-    ("2w", timedelta(weeks=2)),
-    (" 1.5h ", timedelta(minutes=90)),
-    ("12H", timedelta(hours=12)),
-])
+@pytest.mark.parametrize(
+    ("text", "delta"),
+    [
+        ("24h", timedelta(hours=24)),
+        ("7d", timedelta(days=7)),
+        ("30m", timedelta(minutes=30)),
+        ("90s", timedelta(seconds=90)),
+        ("2w", timedelta(weeks=2)),
+        (" 1.5h ", timedelta(minutes=90)),
+        ("12H", timedelta(hours=12)),
+    ],
+)
 def test_since_durations_count_back_from_now(text, delta):
     assert sources.parse_since(text, now=NOW) == NOW - delta
 

@@ -19,6 +19,12 @@ def test_plugin_script_is_executable(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_plugin_script_from_the_checkout_prints_its_version(name):
     # run by path from another directory, as a user or Nagios would, with this Python
-    proc = subprocess.run([sys.executable, str(PLUGINS / f"{name}.py"), "-V"],
-                          capture_output=True, text=True, cwd="/", check=False, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, str(PLUGINS / f"{name}.py"), "-V"],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        check=False,
+        timeout=30,
+    )
     assert (proc.returncode, proc.stdout.split()[0]) == (3, name)

@@ -12,24 +12,30 @@ from mailrep.relay.obtain import NotDelivered, from_round_trip
 
 def trip(found: bool = True, deleted: bool = True) -> probe.RoundTrip:
     now = datetime.now(UTC)
-    return probe.RoundTrip("TOKEN", now, now if found else None, 0.5 if found else None,
-                           b"Subject: mailrep probe TOKEN\r\n\r\nprobe\r\n" if found else None,
-                           deleted)
+    return probe.RoundTrip(
+        "TOKEN",
+        now,
+        now if found else None,
+        0.5 if found else None,
+        b"Subject: mailrep probe TOKEN\r\n\r\nprobe\r\n" if found else None,
+        deleted,
+    )
 
 
 @pytest.fixture
 def returns(monkeypatch):
     def set_trip(result: probe.RoundTrip) -> None:
         monkeypatch.setattr(probe, "round_trip", lambda *args, **kwargs: result)
+
     return set_trip
 
 
-IMAP = ImapSettings(host="imap.example.org", port=None, user="probe", password="x",
-                    security="tls")
+IMAP = ImapSettings(host="imap.example.org", port=None, user="probe", password="x", security="tls")
 
 
-SMTP = probe.SmtpSettings(host="smtp.example.org", port=587, user=None, password=None,
-                          security="starttls", timeout=10.0)
+SMTP = probe.SmtpSettings(
+    host="smtp.example.org", port=587, user=None, password=None, security="starttls", timeout=10.0
+)
 
 
 def obtain():

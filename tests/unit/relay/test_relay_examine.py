@@ -15,8 +15,13 @@ from mailrep.plugin.dnsbl_options import BlocklistConfig
 from mailrep.relay import chain as relay_chain
 from mailrep.relay.chain import examine
 
-MESSAGE = (Path(__file__).resolve().parents[2] / "support" / "fixtures" / "relay_chain"
-           / "provider_relay.eml").read_bytes()
+MESSAGE = (
+    Path(__file__).resolve().parents[2]
+    / "support"
+    / "fixtures"
+    / "relay_chain"
+    / "provider_relay.eml"
+).read_bytes()
 
 
 def config(deadline: float | None = None) -> BlocklistConfig:

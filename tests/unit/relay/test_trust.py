@@ -37,19 +37,24 @@ def test_received_headers_stops_at_the_body():
 
 
 def test_received_headers_caps_the_number_of_hops():
-    many = "".join(f"Received: from h{i}.example by x.example; Tue, 29 Aug 2023 16:20:13 +0000\n"
-                   for i in range(MAX_HOPS * 3))
+    many = "".join(
+        f"Received: from h{i}.example by x.example; Tue, 29 Aug 2023 16:20:13 +0000\n"
+        for i in range(MAX_HOPS * 3)
+    )
     assert len(received_headers(many)) == MAX_HOPS
 
 
 def test_received_headers_survives_undecodable_bytes():
     assert received_headers(b"Received: from \xff\xfe by x.example\n\n") == [
-        "from \ufffd\ufffd by x.example"]
+        "from \ufffd\ufffd by x.example"
+    ]
 
 
 def hop_line(client: str, ip: str, by: str, sec: int) -> str:
-    return (f"from {client} ({client} [{ip}]) by {by} with ESMTP id {sec}; "
-            f"Tue, 29 Aug 2023 16:20:{sec:02d} +0000")
+    return (
+        f"from {client} ({client} [{ip}]) by {by} with ESMTP id {sec}; "
+        f"Tue, 29 Aug 2023 16:20:{sec:02d} +0000"
+    )
 
 
 # Top (newest) first, as in the message.
@@ -64,20 +69,21 @@ RECEIVER = matches_receiver([".example.net"])
 
 
 def test_matches_receiver_by_suffix_exact_name_and_cidr():
-    hops = parse_chain([
-        "from a by mx1.example.net; Tue, 29 Aug 2023 16:20:30 +0000",
-        "from a by relay.example.com; Tue, 29 Aug 2023 16:20:30 +0000",
-        "from a by 2001:db8::7; Tue, 29 Aug 2023 16:20:30 +0000",
-        "from a by other.example; Tue, 29 Aug 2023 16:20:30 +0000",
-    ])[::-1]
+    hops = parse_chain(
+        [
+            "from a by mx1.example.net; Tue, 29 Aug 2023 16:20:30 +0000",
+            "from a by relay.example.com; Tue, 29 Aug 2023 16:20:30 +0000",
+            "from a by 2001:db8::7; Tue, 29 Aug 2023 16:20:30 +0000",
+            "from a by other.example; Tue, 29 Aug 2023 16:20:30 +0000",
+        ]
+    )[::-1]
     pred = matches_receiver([".example.net", "relay.example.com", "2001:db8::/32"])
     assert [pred(h) for h in hops] == [True, True, True, False]
 
 
 def test_sender_side_ends_with_the_receivers_handoff_line():
     path = sender_side(parse_chain(CHAIN), RECEIVER)
-    assert [h.by for h in path] == [
-        "inside.example.org", "out.example.org", "filter.example.net"]
+    assert [h.by for h in path] == ["inside.example.org", "out.example.org", "filter.example.net"]
     assert path[-1].ip == "192.0.2.25"
 
 
