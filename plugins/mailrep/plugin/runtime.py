@@ -15,6 +15,7 @@ long output only with ``-v``; the Resource/Context/Summary model is used as inte
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -41,8 +42,19 @@ class PlainExit(Exception):
         self.text = text
 
 
-class RunTimeout(Exception):
-    """The alarm backstop fired: the whole run exceeded ``-t``."""
+class RunTimeout(BaseException):
+    """The alarm backstop fired: the whole run exceeded ``-t``.
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except Exception`` can
+    swallow it: per-message code catches broadly so one bad message cannot end a run, and
+    an alarm it caught would let the run go on past ``-t`` (measured: ``-t 1`` over 20,000
+    messages ran 6.3 s and lost the message the alarm hit).
+    """
+
+
+#: The longest ``-t`` accepted: a check that needs longer is not a monitoring check, and
+#: the interval timer behind the alarm overflows on much larger values.
+MAX_TIMEOUT = 86400.0
 
 
 class PluginParser(argparse.ArgumentParser):
@@ -51,10 +63,22 @@ class PluginParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         kwargs["add_help"] = False
+        # No prefix matching: "--password x" must not become "--password-file x" (and read
+        # a file named like the password), and a new option must not change what an
+        # abbreviation in someone's configuration means.
+        kwargs["allow_abbrev"] = False
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """As argparse's, but an unrecognised word is never echoed: it may be a secret
+        given to an option that does not exist (``--password hunter2``)."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            raise UsageError(unrecognized(extra))
+        return parsed
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         raise PlainExit(message or "")
@@ -71,13 +95,34 @@ class _VersionAction(argparse.Action):
         raise PlainExit(f"{parser.prog} {__version__} (mailrep)\n")
 
 
+def unrecognized(words: Sequence[str]) -> str:
+    """``unrecognized arguments: --password (1 value not shown)``: option names only."""
+    names = [w.split("=", 1)[0] for w in words if w.startswith("-") and len(w) > 1]
+    hidden = len(words) - len(names) + sum(1 for w in words if w.startswith("-") and "=" in w)
+    text = "unrecognized arguments: " + (" ".join(names) if names else "")
+    if hidden:
+        text += f"{' ' if names else ''}({hidden} value{'s' if hidden > 1 else ''} not shown)"
+    return text
+
+
 def positive_float(text: str) -> float:
+    """A finite number above 0 (``inf`` and ``nan`` are not numbers of seconds)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number: {text!r}")
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
+def timeout_seconds(text: str) -> float:
+    """``-t``: above 0 and at most :data:`MAX_TIMEOUT` seconds."""
+    value = positive_float(text)
+    if value > MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIMEOUT:g} seconds: {text!r}")
     return value
 
 
@@ -118,10 +163,11 @@ def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) 
     group.add_argument(
         "-t",
         "--timeout",
-        type=positive_float,
+        type=timeout_seconds,
         default=default_timeout,
         metavar="SECONDS",
-        help=f"bound for the whole run (default {default_timeout:g}); when it is hit the "
+        help=f"bound for the whole run (default {default_timeout:g}, at most "
+        f"{MAX_TIMEOUT:g}); network steps end a little before it, and when it is hit the "
         "plugin reports UNKNOWN, or what it learnt so far with unanswered queries as errors",
     )
     group.add_argument(
@@ -232,6 +278,10 @@ def _alarm(_signum: int, _frame: Any) -> None:
     raise RunTimeout()
 
 
+def _disarm() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def _failure(
     exc: BaseException,
     parser: PluginParser,
@@ -248,12 +298,58 @@ def _failure(
         return f"missing dependency: {exc.name} (reinstall mailrep)", []
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted", []
+    if isinstance(exc, MemoryError):
+        return "out of memory: the input is larger than this process may hold", []
     if isinstance(exc, CannotJudge) or (expected and isinstance(exc, expected)):
         return str(exc), []
     import traceback
 
     details = traceback.format_exc().splitlines() if verbose >= 3 else []
     return f"internal error: {type(exc).__name__}: {exc}", details
+
+
+class _Report(NamedTuple):
+    """What :func:`emit` prints at the end of a run."""
+
+    state: int
+    summary: str
+    perfdata: Sequence[str] = ()
+    details: Sequence[str] = ()
+    extra: dict[str, Any] | None = None
+    json_perfdata: list[dict[str, Any]] | None = None
+
+
+class _Settings(NamedTuple):
+    timeout: float | None = None
+    verbose: int = 0
+
+
+def _evaluate(
+    parser: PluginParser,
+    build: Callable[[argparse.Namespace, RunContext], Outcome],
+    argv: Sequence[str],
+    started: float,
+    settings: list[_Settings],
+) -> _Report:
+    args = parser.parse_args(argv)
+    timeout, verbose = float(args.timeout), int(args.verbose)
+    settings[0] = _Settings(timeout, verbose)
+    margin = min(1.0, max(0.2, timeout * 0.1))
+    ctx = RunContext(started, started + max(0.1, timeout - margin), verbose)
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    outcome = build(args, ctx)
+    check = outcome.check
+    check()
+    _disarm()
+    return _Report(
+        int(check.state.code),
+        check.summary_str.strip(),
+        check.perfdata,
+        _long_output(check),
+        outcome.extra(),
+        _perfdata(check),
+    )
 
 
 def run(
@@ -263,50 +359,51 @@ def run(
     argv: Sequence[str] | None = None,
     expected_errors: tuple[type[BaseException], ...] = (),
 ) -> NoReturn:
-    """Parse, build and evaluate a check, print it, exit; UNKNOWN on anything unexpected."""
+    """Parse, build and evaluate a check, print it, exit; UNKNOWN on anything unexpected.
+
+    The alarm is one-shot, so it can interrupt at most one thing: the run, or the handling
+    of an exception that ended the run (a MemoryError whose unwinding took the last of
+    ``-t``). The outer handler catches that second exception, and nothing is left to
+    interrupt it: whatever happens, one status line and an exit code 0-3.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     fmt = "json" if _wants_json(argv) else "nagios"
     started = time.monotonic()
-    timeout: float | None = None
-    verbose = 0
+    settings = [_Settings()]
     previous = signal.getsignal(signal.SIGALRM)
+
+    def failed(exc: BaseException) -> _Report:
+        _disarm()
+        text, lines = _failure(exc, parser, *settings[0], expected_errors)
+        return _Report(EXIT_UNKNOWN, text, details=lines)
+
     try:
-        args = parser.parse_args(argv)
-        timeout, verbose = float(args.timeout), int(args.verbose)
-        margin = min(1.0, max(0.2, timeout * 0.1))
-        ctx = RunContext(started, started + max(0.1, timeout - margin), verbose)
-        signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        outcome = build(args, ctx)
-        check = outcome.check
-        check()
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        summary = check.summary_str.strip()
-        details = _long_output(check)
-        state = int(check.state.code)
-        extra = outcome.extra()
+        try:
+            report = _evaluate(parser, build, argv, started, settings)
+        except (SystemExit, PlainExit):
+            raise
+        except BaseException as exc:  # the contract: never a traceback, always a status line
+            report = failed(exc)
     except SystemExit:
         raise
     except PlainExit as done:
         sys.stdout.write(done.text)
         sys.stdout.flush()
         raise SystemExit(EXIT_UNKNOWN) from None
-    except BaseException as exc:  # the contract: never a traceback, always a status line
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        text, lines = _failure(exc, parser, timeout, verbose, expected_errors)
-        emit(label, EXIT_UNKNOWN, text, details=lines, fmt=fmt)
+    except BaseException as late:  # the alarm (or another failure) while handling the first
+        report = failed(late)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _disarm()
         signal.signal(signal.SIGALRM, previous)
     emit(
         label,
-        state,
-        summary,
-        perfdata=check.perfdata,
-        details=details,
+        report.state,
+        report.summary,
+        perfdata=report.perfdata,
+        details=report.details,
         fmt=fmt,
-        extra=extra,
-        json_perfdata=_perfdata(check),
+        extra=report.extra,
+        json_perfdata=report.json_perfdata,
     )
 
 
