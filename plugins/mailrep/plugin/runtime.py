@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import signal
 import sys
 import time
@@ -287,7 +286,6 @@ def _failure(
     parser: PluginParser,
     timeout: float | None,
     verbose: int,
-    expected: tuple[type[BaseException], ...],
 ) -> tuple[str, list[str]]:
     """The UNKNOWN status text (and detail lines) for an exception that ended the run."""
     if isinstance(exc, UsageError):
@@ -300,7 +298,7 @@ def _failure(
         return "interrupted", []
     if isinstance(exc, MemoryError):
         return "out of memory: the input is larger than this process may hold", []
-    if isinstance(exc, CannotJudge) or (expected and isinstance(exc, expected)):
+    if isinstance(exc, CannotJudge):
         return str(exc), []
     import traceback
 
@@ -357,7 +355,6 @@ def run(
     parser: PluginParser,
     build: Callable[[argparse.Namespace, RunContext], Outcome],
     argv: Sequence[str] | None = None,
-    expected_errors: tuple[type[BaseException], ...] = (),
 ) -> NoReturn:
     """Parse, build and evaluate a check, print it, exit; UNKNOWN on anything unexpected.
 
@@ -374,7 +371,7 @@ def run(
 
     def failed(exc: BaseException) -> _Report:
         _disarm()
-        text, lines = _failure(exc, parser, *settings[0], expected_errors)
+        text, lines = _failure(exc, parser, *settings[0])
         return _Report(EXIT_UNKNOWN, text, details=lines)
 
     try:
@@ -405,8 +402,3 @@ def run(
         extra=report.extra,
         json_perfdata=report.json_perfdata,
     )
-
-
-def env_or(value: str | None, var: str) -> str | None:
-    """An option's value, else the environment variable's (for secrets kept off argv)."""
-    return value if value else os.environ.get(var) or None
