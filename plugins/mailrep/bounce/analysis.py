@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterable
 
 from mailrep.bounce.citation import cite
-from mailrep.bounce.mime import Parts, collect, content_type, parse
+from mailrep.bounce.mime import content_type, parse
 from mailrep.bounce.model import Analysis, Citation, FailedRecipient
+from mailrep.bounce.parts import Parts, collect
 from mailrep.bounce.reason import (
     Gateway,
     cause_of,

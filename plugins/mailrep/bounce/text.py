@@ -112,14 +112,9 @@ def _recipient_lines(text: str) -> Iterator[re.Match[str]]:
         at = text.find("@", end)
 
 
-def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str, str]]:
-    """(address, diagnostic) pairs in order, one per distinct address.
-
-    Without a recipient line, the first address is taken only when SMTP words back it up,
-    or when the caller is ``sure`` the message is a bounce (sender, subject and wording).
-    """
-    hits: list[tuple[str, int]] = []  # (address, where its words start)
-    seen: set[str] = set()
+def _hits(text: str, skip: set[str], sure: bool) -> list[tuple[str, int]]:
+    """(address, where its words start) of each recipient line, in order."""
+    hits: list[tuple[str, int]] = []
     for m in _recipient_lines(text):
         addr = m.group(1).strip(".").lower()
         if addr in skip:
@@ -136,6 +131,16 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
             if addr not in skip:
                 hits.append((addr, max(0, m.start() - 300)))
                 break
+    return hits
+
+
+def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str, str]]:
+    """(address, diagnostic) pairs in order, one per distinct address.
+
+    Without a recipient line, the first address is taken only when SMTP words back it up,
+    or when the caller is ``sure`` the message is a bounce (sender, subject and wording).
+    """
+    hits = _hits(text, skip, sure)
     if hits and "<<<" in text:
         spans = _transcript_spans(text, hits)
     else:  # a recipient's words run to the next recipient's line
@@ -144,6 +149,7 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
             for i, (a, s) in enumerate(hits)
         ]
     out: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for addr, start, stop in spans:
         chunk = text[start : min(stop, start + CHUNK_LIMIT)]
         if addr in seen:

@@ -620,7 +620,7 @@ def test_mail_to_oneself_still_names_the_sender_as_the_failed_recipient():
 
 
 def test_recipient_groups_without_a_blank_line_between_them_are_split():
-    from mailrep.bounce.mime import field_blocks
+    from mailrep.bounce.parts import field_blocks
 
     text = (
         "Final-Recipient: rfc822; a@example.jp\nAction: failed\nStatus: 5.2.2\n"
