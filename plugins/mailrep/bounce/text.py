@@ -94,6 +94,23 @@ def find_remote_host(text: str) -> str | None:
     return m.group(1).lower().rstrip(".") if m else None
 
 
+_CONTINUATION = re.compile(r"(?:^|\s)[245]\d\d[- ](?:[245]\.\d{1,3}\.\d{1,3}\s)?")
+
+
+def unfold_reply(diag: str) -> str:
+    """A multi-line SMTP reply as one sentence: "550-5.7.1 a\n550 5.7.1 b" -> "... a b"."""
+    matches = list(_CONTINUATION.finditer(diag))
+    if len(matches) < 2:
+        return diag
+    out, last = [diag[: matches[1].start()]], matches[1].start()
+    for m in matches[1:]:
+        out.append(diag[last : m.start()])
+        out.append(" ")
+        last = m.end()
+    out.append(diag[last:])
+    return "".join(out)
+
+
 def _recipient_lines(text: str) -> Iterator[re.Match[str]]:
     """What ``_RCPT_LINE.finditer(text)`` finds, trying only the lines that hold an "@".
 
