@@ -30,31 +30,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-# The trust-boundary helpers live in their own module (policy, not parsing) and are part of
-# this module's API. received_trust imports nothing from here at import time: no cycle.
-from mailrep.relay.trust import handoff_hop, matches_receiver, sender_side
-
 __all__ = [
-    "MAX_HEADER_BYTES",
-    "MAX_HOPS",
     "MAX_VALUE_CHARS",
     "Hop",
-    "handoff_hop",
     "hop_delays",
-    "matches_receiver",
     "normalise_ip",
     "parse_chain",
     "parse_received",
-    "received_headers",
-    "sender_side",
+    "unfold",
 ]
 
 #: A single Received value longer than this is cut: real ones stay under 1 KiB.
 MAX_VALUE_CHARS = 8192
-#: How much of a message's header block :func:`received_headers` reads.
-MAX_HEADER_BYTES = 256 * 1024
-#: How many Received values :func:`received_headers` returns (RFC 5321 loop limit is ~100).
-MAX_HOPS = 100
 
 
 @dataclass(frozen=True)
@@ -132,7 +119,7 @@ def normalise_ip(text: str) -> str | None:
     return str(addr)
 
 
-def _unfold(value: str) -> str:
+def unfold(value: str) -> str:
     value = value[:MAX_VALUE_CHARS]
     if "\n" in value or "\r" in value:
         # RFC 5322 2.2.3: unfolding removes CRLF before WSP (the WSP stays). A bare line
@@ -335,7 +322,7 @@ def parse_received(value: str) -> Hop | None:
     """
     if not isinstance(value, str):
         return None
-    raw = _unfold(value)
+    raw = unfold(value)
     head, sep, tail = raw.rpartition(";")
     timestamp = _parse_date(tail) if sep else None
     if not sep:
@@ -399,38 +386,3 @@ def hop_delays(hops: list[Hop]) -> list[float | None]:
         else:
             delays.append((newer.timestamp - older.timestamp).total_seconds())
     return delays
-
-
-# --- raw messages -----------------------------------------------------------------------
-
-
-def received_headers(message: bytes | str) -> list[str]:
-    """Received values (unfolded, top first) from a raw message or header block.
-
-    Reads at most :data:`MAX_HEADER_BYTES` of headers and returns at most :data:`MAX_HOPS`
-    values, so a hostile message costs no more than a normal one.
-    """
-    if isinstance(message, bytes | bytearray):
-        text = bytes(message[:MAX_HEADER_BYTES]).decode("utf-8", errors="replace")
-    else:
-        text = str(message)[:MAX_HEADER_BYTES]
-    values: list[str] = []
-    current: list[str] | None = None
-    for line in text.splitlines():
-        if not line.strip():
-            break  # end of the header block
-        if line[0] in " \t":
-            if current is not None:
-                current.append(line)
-            continue
-        if current is not None:
-            values.append(_unfold("\n".join(current)))
-            current = None
-            if len(values) >= MAX_HOPS:
-                return values
-        name, colon, rest = line.partition(":")
-        if colon and name.strip().lower() == "received":
-            current = [rest]
-    if current is not None and len(values) < MAX_HOPS:
-        values.append(_unfold("\n".join(current)))
-    return values
