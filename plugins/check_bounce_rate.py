@@ -56,7 +56,7 @@ counts as blocked. An unreadable mailbox is UNKNOWN.
 
 
 def build_parser() -> PluginParser:
-    from mailrep.plugin.dnsbl_options import nameserver_arg
+    from mailrep.plugin.dnsbl_options import nameserver_arg, zone_arg
     from mailrep.plugin.mailbox_options import add_imap_options, add_tls_options
 
     parser = PluginParser(
@@ -170,6 +170,7 @@ def build_parser() -> PluginParser:
         "--verify-zone",
         action="append",
         default=[],
+        type=zone_arg,
         metavar="ZONE",
         help="also verify citations of this list, which the zone catalogue does not know "
         "(repeatable); citations of other unknown lists are named but not looked up, so a "

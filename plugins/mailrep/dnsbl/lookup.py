@@ -267,6 +267,8 @@ def _run(items: Sequence[Item], zones: Sequence[Zone], settings: LookupSettings)
         ):
             status, error = Status.BROKEN, "zone is broken (lists its never-listed test entry)"
         masked = question.name.replace(zone.with_key(settings.dqs_key)[0], shown)
+        if settings.dqs_key and error:  # an error may quote the name asked (too long, ...)
+            error = error.replace(settings.dqs_key, "<key>")
         verdicts.append(
             Verdict(
                 item,

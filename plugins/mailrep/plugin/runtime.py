@@ -15,7 +15,6 @@ long output only with ``-v``; the Resource/Context/Summary model is used as inte
 from __future__ import annotations
 
 import argparse
-import math
 import signal
 import sys
 import time
@@ -24,6 +23,9 @@ from typing import Any, NamedTuple, NoReturn
 
 from mailrep import __version__
 from mailrep.errors import CannotJudge
+from mailrep.plugin.values import MAX_TIMEOUT, timeout_seconds, unrecognized
+from mailrep.plugin.values import positive_float as positive_float
+from mailrep.plugin.values import positive_int as positive_int
 
 STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 EXIT_UNKNOWN = 3
@@ -49,11 +51,6 @@ class RunTimeout(BaseException):
     an alarm it caught would let the run go on past ``-t`` (measured: ``-t 1`` over 20,000
     messages ran 6.3 s and lost the message the alarm hit).
     """
-
-
-#: The longest ``-t`` accepted: a check that needs longer is not a monitoring check, and
-#: the interval timer behind the alarm overflows on much larger values.
-MAX_TIMEOUT = 86400.0
 
 
 class PluginParser(argparse.ArgumentParser):
@@ -92,47 +89,6 @@ class _VersionAction(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kw: Any) -> None:
         raise PlainExit(f"{parser.prog} {__version__} (mailrep)\n")
-
-
-def unrecognized(words: Sequence[str]) -> str:
-    """``unrecognized arguments: --password (1 value not shown)``: option names only."""
-    names = [w.split("=", 1)[0] for w in words if w.startswith("-") and len(w) > 1]
-    hidden = len(words) - len(names) + sum(1 for w in words if w.startswith("-") and "=" in w)
-    text = "unrecognized arguments: " + (" ".join(names) if names else "")
-    if hidden:
-        text += f"{' ' if names else ''}({hidden} value{'s' if hidden > 1 else ''} not shown)"
-    return text
-
-
-def positive_float(text: str) -> float:
-    """A finite number above 0 (``inf`` and ``nan`` are not numbers of seconds)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number: {text!r}")
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
-    return value
-
-
-def timeout_seconds(text: str) -> float:
-    """``-t``: above 0 and at most :data:`MAX_TIMEOUT` seconds."""
-    value = positive_float(text)
-    if value > MAX_TIMEOUT:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIMEOUT:g} seconds: {text!r}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
 
 
 def nagios_range(text: str) -> str:

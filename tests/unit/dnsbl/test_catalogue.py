@@ -93,3 +93,10 @@ def test_toml_catalogue_with_a_bad_rule_is_refused():
 def test_domain_lists_self_test_with_rfc5782_names(catalogue):
     zone = catalogue.get("dbl.spamhaus.org")
     assert (zone.test_listed, zone.test_clean) == ("test", "invalid")
+
+
+def test_a_zones_file_that_is_not_utf8_is_refused_naming_the_line(catalogue, tmp_path):
+    path = tmp_path / "zones.toml"
+    path.write_bytes(b'[[zone]]\nname = "bl.example.test"\ndescription = "caf\xe9"\n')
+    with pytest.raises(CatalogueError, match=r"not UTF-8 text \(line 3\)"):
+        zones.load_file(str(path), catalogue)
