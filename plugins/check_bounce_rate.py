@@ -217,7 +217,7 @@ def _source(args: argparse.Namespace, ctx: RunContext) -> Source:
     if args.sent_folder and not args.imap_host:
         raise UsageError("--sent-folder needs --imap-host")
     if args.imap_host:
-        imap = imap_settings(args, max(1.0, ctx.deadline - ctx.started))
+        imap = imap_settings(args, max(1.0, ctx.deadline - ctx.started), ctx.deadline)
         stats = sources.FetchStats()
         return Source(sources.read_imap(imap, since, stats=stats), since, imap, stats)
     if args.maildir:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-from mailrep.mail.imap import close, connect, describe_error, tls_context
+from mailrep.mail.imap_conn import close, connect, describe_error, tls_context
 from mailrep.mail.message import ImapSettings, Security, SourceError
 
 PROBE_HEADER = "X-Mailrep-Probe"

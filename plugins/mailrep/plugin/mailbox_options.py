@@ -154,8 +154,11 @@ def _password(file: str | None, env: str, what: str) -> str | None:
         raise CannotJudge(f"cannot read the {what} password file: {exc.strerror or exc}") from None
 
 
-def imap_settings(args: argparse.Namespace, timeout: float) -> Any:
-    """ImapSettings from the options; a missing user or password is UNKNOWN with the fix."""
+def imap_settings(args: argparse.Namespace, timeout: float, deadline: float | None = None) -> Any:
+    """ImapSettings from the options; a missing user or password is UNKNOWN with the fix.
+
+    ``timeout`` caps one network step, ``deadline`` (a ``time.monotonic()`` value, the
+    run's) ends the whole IMAP conversation."""
     from mailrep.mail.sources import ImapSettings
 
     if not args.imap_user:
@@ -174,6 +177,7 @@ def imap_settings(args: argparse.Namespace, timeout: float) -> Any:
         ca_file=args.ca_file,
         insecure=args.insecure,
         timeout=timeout,
+        deadline=deadline,
     )
 
 
