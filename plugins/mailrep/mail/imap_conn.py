@@ -147,6 +147,7 @@ def describe_error(exc: BaseException) -> str:
         return exc.strerror or str(exc) or type(exc).__name__
     first = exc.args[0] if exc.args else ""
     text = first.decode("utf-8", "replace") if isinstance(first, bytes) else str(exc)
+    text = text.removeprefix("socket error: ")  # imaplib's wrapping of an OSError
     return " ".join(text.split()) or type(exc).__name__
 
 
@@ -156,7 +157,7 @@ def _left(deadline: float | None, cap: float) -> float:
         return cap
     left = deadline - time.monotonic()
     if left <= 0:
-        raise TimeoutError("the run's deadline passed")
+        raise TimeoutError("timed out at the run's deadline")
     return min(cap, left)
 
 

@@ -245,7 +245,7 @@ class Dovecot:
                 raise ValueError("user names and passwords must not contain ':' or newlines")
             lines.append(f"{user}:{{PLAIN}}{password}::::::\n")
         path = self.workdir / "passwd"
-        path.write_text("".join(lines))
+        path.write_text("".join(lines), encoding="utf-8")  # a password may be non-ASCII
         path.chmod(0o640)  # the auth process runs as the dovecot user
         if os.geteuid() == 0:
             os.chown(path, 0, grp.getgrnam("dovecot").gr_gid)
