@@ -95,7 +95,8 @@ class Reply(NamedTuple):
     records: tuple[str, ...]
     error: str | None  # "timeout", "SERVFAIL", "REFUSED", "malformed answer", ...
     elapsed: float
-    nameserver: str | None
+    nameserver: str | None  # the server that gave this answer (or was asked last)
+    cnames: tuple[str, ...] = ()  # CNAME chain the answer followed from the question name
 
     @property
     def ok(self) -> bool:
@@ -168,7 +169,8 @@ class StubResolver:
         replies: dict[Question, Reply] = {}
         selector = selectors.DefaultSelector()
         channels: dict[Nameserver, list[_Channel]] = {}
-        self._timers = timers = []
+        timers: list[tuple[float, int, _Pending]] = []
+        self._timers = timers
         active = 0
         nxt = 0
         try:
@@ -295,25 +297,29 @@ class StubResolver:
                 # on this server.
                 failed = list(channel.waiting.values())
                 channel.waiting.clear()
-                for pending in failed:
-                    pending.last_error = _os_error(exc)
-                    finished += self._server_failed(pending, replies)
+                for waiting in failed:
+                    waiting.last_error = _os_error(exc)
+                    finished += self._server_failed(waiting, replies)
                 break
             qid = dnswire.response_id(data)
             pending = channel.waiting.get(qid) if qid is not None else None
-            if pending is None or pending.done:
+            if qid is None or pending is None or pending.done:
                 continue  # late, duplicate or stray
             try:
-                response = dnswire.parse_response(data, pending.wire_q)
+                response: dnswire.Response | None = dnswire.parse_response(data, pending.wire_q)
+            except dnswire.MalformedAnswer as exc:
+                response, pending.last_error = None, f"malformed answer: {exc}"
             except dnswire.WireError:
                 continue  # not an answer to our question: keep waiting for the real one
             del channel.waiting[qid]
-            if response.rcode not in (0, 3):
-                pending.last_error = response.rcode_name
+            pending.last_server = str(channel.server)
+            if response is not None and response.truncated:
+                response = self._over_tcp(pending, channel.server)
+            if response is None or response.rcode not in (0, 3):
+                if response is not None:
+                    pending.last_error = response.rcode_name
                 finished += self._server_failed(pending, replies)
                 continue
-            if response.truncated:
-                response = self._over_tcp(pending) or response
             self._finish(pending, replies, response)
             finished += 1
         return finished
@@ -346,14 +352,26 @@ class StubResolver:
             )
         else:
             replies[q] = Reply(
-                q, response.rcode_name, response.records, None, elapsed, pending.last_server
+                q,
+                response.rcode_name,
+                response.records,
+                None,
+                elapsed,
+                pending.last_server,
+                response.cnames,
             )
 
-    def _over_tcp(self, pending: _Pending) -> dnswire.Response | None:
-        """A truncated UDP answer: ask again over TCP (rare for DNSBLs, so plain code)."""
+    def _over_tcp(self, pending: _Pending, server: Nameserver) -> dnswire.Response | None:
+        """A truncated UDP answer: ask the same server again over TCP (RFC 7766).
+
+        The truncated answer itself is never used: it may lack the very record that says
+        "listed". When the retry fails, ``last_error`` says why and None is returned, so the
+        question fails like any other server failure. Rare for DNSBLs, so plain blocking code
+        bounded by the question's own limit.
+        """
         remaining = self._limit(pending) - time.monotonic()
-        server = self.nameservers[0]
         if remaining <= 0:
+            pending.last_error = "truncated answer, no time left for the TCP retry"
             return None
         qid = self._rng.randrange(65536)
         q = pending.question
@@ -362,10 +380,17 @@ class StubResolver:
             with socket.create_connection((server.host, server.port), timeout=remaining) as conn:
                 conn.sendall(len(wire).to_bytes(2, "big") + wire)
                 data = _recv_exact(conn, int.from_bytes(_recv_exact(conn, 2), "big"))
-            return dnswire.parse_response(data, pending.wire_q)
-        except (OSError, dnswire.WireError) as exc:
-            pending.last_error = f"TCP retry failed: {exc}"
+            response = dnswire.parse_response(data, pending.wire_q)
+        except OSError as exc:
+            pending.last_error = f"truncated answer, TCP retry failed: {_os_error(exc)}"
             return None
+        except dnswire.WireError as exc:
+            pending.last_error = f"truncated answer, TCP retry gave a malformed answer: {exc}"
+            return None
+        if response.qid != qid or response.truncated:
+            pending.last_error = "truncated answer, TCP retry gave no complete answer"
+            return None
+        return response
 
 
 def _recv_exact(conn: socket.socket, size: int) -> bytes:
@@ -381,4 +406,6 @@ def _recv_exact(conn: socket.socket, size: int) -> bytes:
 def _os_error(exc: OSError) -> str:
     if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
         return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
     return f"network error: {exc.strerror or exc}"
