@@ -308,7 +308,7 @@ class StubResolver:
             try:
                 response: dnswire.Response | None = dnswire.parse_response(data, pending.wire_q)
             except dnswire.MalformedAnswer as exc:
-                response, pending.last_error = None, f"malformed answer: {exc}"
+                response, pending.last_error = None, f"malformed answer ({exc})"
             except dnswire.WireError:
                 continue  # not an answer to our question: keep waiting for the real one
             del channel.waiting[qid]
@@ -385,7 +385,7 @@ class StubResolver:
             pending.last_error = f"truncated answer, TCP retry failed: {_os_error(exc)}"
             return None
         except dnswire.WireError as exc:
-            pending.last_error = f"truncated answer, TCP retry gave a malformed answer: {exc}"
+            pending.last_error = f"truncated answer, TCP retry gave a malformed answer ({exc})"
             return None
         if response.qid != qid or response.truncated:
             pending.last_error = "truncated answer, TCP retry gave no complete answer"

@@ -260,10 +260,12 @@ def by_type(handlers: Mapping[str, Handler], default: Handler | None = None) -> 
 def table(
     records: Mapping[tuple[str, str], list[str]],
     faults: Mapping[tuple[str, str], Handler] | None = None,
+    default: Handler | None = None,
 ) -> Handler:
     """Answers from ``{(name, type): [values]}`` (names absolute, lower case); ``faults``
     maps a (name, type) to a handler of its own (a failure for that question only). Other
-    questions for a known name are NODATA, for unknown names NXDOMAIN."""
+    questions for a known name are NODATA; for unknown names ``default`` answers
+    (NXDOMAIN when None) — e.g. a list that answers its test entry and fails the rest."""
     special = dict(faults or {})
 
     def handler(query: dns.message.Message) -> bytes | None:
@@ -271,6 +273,8 @@ def table(
         key = (q.name.to_text().lower(), dns.rdatatype.to_text(q.rdtype))
         if key in special:
             return special[key](query)
+        if default is not None and not any(name == key[0] for name, _t in records):
+            return default(query)
         response = dns.message.make_response(query)
         values = records.get(key)
         if values:

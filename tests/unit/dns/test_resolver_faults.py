@@ -73,7 +73,7 @@ def test_tcp_retry_that_is_truncated_again_is_an_error(fake):
 
 def test_cname_loop_is_an_error(fake):
     reply = ask(fake(cname_loop()))
-    assert reply.error and reply.error.startswith("malformed answer: CNAME loop")
+    assert reply.error and reply.error.startswith("malformed answer (CNAME loop")
 
 
 def test_cname_chain_that_ends_without_a_record_is_returned_with_its_chain(fake):
