@@ -297,14 +297,17 @@ class StubResolver:
                 # on this server.
                 failed = list(channel.waiting.values())
                 channel.waiting.clear()
-                for waiting in failed:
-                    waiting.last_error = _os_error(exc)
-                    finished += self._server_failed(waiting, replies)
+                for failing in failed:
+                    failing.last_error = _os_error(exc)
+                    finished += self._server_failed(failing, replies)
                 break
             qid = dnswire.response_id(data)
-            pending = channel.waiting.get(qid) if qid is not None else None
-            if qid is None or pending is None or pending.done:
+            if qid is None:
+                continue  # too short to be an answer
+            waiting = channel.waiting.get(qid)
+            if waiting is None or waiting.done:
                 continue  # late, duplicate or stray
+            pending = waiting
             try:
                 response: dnswire.Response | None = dnswire.parse_response(data, pending.wire_q)
             except dnswire.MalformedAnswer as exc:

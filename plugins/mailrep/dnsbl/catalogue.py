@@ -19,8 +19,9 @@ import re
 from collections.abc import Iterable
 from enum import StrEnum
 from importlib import resources
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from mailrep.dnsbl import zone_toml
 from mailrep.errors import CannotJudge
 
 
@@ -180,10 +181,38 @@ GENERIC_RULES = (
 
 
 def parse_toml(text: str, origin: str) -> Catalogue:
-    """A catalogue in mailrep's TOML format (see :mod:`mailrep.dnsbl.zone_toml`)."""
-    from mailrep.dnsbl import zone_toml  # it builds on this module's types
+    """A catalogue in mailrep's TOML format, read strictly by :mod:`~mailrep.dnsbl.zone_toml`."""
+    try:
+        entries = zone_toml.parse(text, origin)
+    except zone_toml.ZoneFileError as exc:
+        raise CatalogueError(str(exc)) from None
+    zones = [_zone(entry, origin) for entry in entries]
+    return Catalogue({z.name: z for z in zones})
 
-    return zone_toml.parse(text, origin)
+
+def _zone(entry: dict[str, Any], origin: str) -> Zone:
+    """A zone of a checked zone_toml entry; no ``answers`` means RFC 5782's generic rules."""
+    rules = entry["rules"]
+    return Zone(
+        name=entry["name"],
+        kinds=entry["kinds"],
+        description=entry.get("description", ""),
+        rules=GENERIC_RULES
+        if rules is None
+        else tuple(CodeRule(Meaning(r.means), r.label, r.first, r.last, r.mask) for r in rules),
+        unmatched=Meaning(entry["unmatched"]) if entry["unmatched"] else None,
+        unmatched_label=entry.get("unmatched_label", "listed"),
+        lookup_url=entry.get("lookup_url", ""),
+        notes=entry.get("notes", ""),
+        default=entry.get("default", False),
+        dead=entry.get("dead", ""),
+        blocks_public_resolvers=entry.get("blocks_public_resolvers", False),
+        needs_key=entry.get("needs_key", False),
+        dqs_zone=entry.get("dqs_zone", ""),
+        test_listed=entry["test_listed"],
+        test_clean=entry["test_clean"],
+        origin=origin,
+    )
 
 
 def parse_check_rbl_ini(text: str, origin: str, base: Catalogue) -> Catalogue:

@@ -30,7 +30,6 @@ class Status(StrEnum):
     CLEAN = "clean"
     ERROR = "error"
     BROKEN = "broken"
-    SKIPPED = "skipped"
 
 
 class Decoded(NamedTuple):

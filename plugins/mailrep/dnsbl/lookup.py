@@ -4,7 +4,7 @@ Value types are NamedTuples rather than dataclasses on purpose: a plugin is a sh
 process, and importing :mod:`dataclasses` plus generating each class's methods cost ~15 ms
 of a start-up budget measured in tens of milliseconds (bench/bench_dnsbl.py).
 
-A result per (item, zone) is one of LISTED, POLICY, CLEAN, ERROR, BROKEN or SKIPPED. The
+A result per (item, zone) is one of LISTED, POLICY, CLEAN, ERROR or BROKEN. The
 rules that make it trustworthy:
 
 * a query that failed (timeout, SERVFAIL, REFUSED, truncated without a TCP answer,
@@ -33,11 +33,12 @@ from mailrep.dns import addresses
 from mailrep.dns import wire as dnswire
 from mailrep.dns.addresses import IPAddress
 from mailrep.dns.resolver import Nameserver, Question, Reply, StubResolver
-from mailrep.dnsbl.catalogue import Answer, Zone
+from mailrep.dnsbl.catalogue import Answer, Catalogue, Zone
 from mailrep.dnsbl.decode import Status, decode
 from mailrep.dnsbl.selftest import ResolverFault, ZoneHealth, resolver_fault, zone_health
 
 __all__ = [
+    "BlocklistConfig",
     "Exchange",
     "Item",
     "LookupSettings",
@@ -48,6 +49,7 @@ __all__ = [
     "ZoneHealth",
     "applies",
     "lookup",
+    "resolver_for",
 ]
 
 
@@ -155,6 +157,24 @@ class LookupSettings(NamedTuple):
     dqs_key: str | None = None
     self_test: bool = True
     fetch_txt: bool = True
+
+
+class BlocklistConfig(NamedTuple):
+    """The lists a run checks and how to ask them, as the options chose them."""
+
+    zones: list[Zone]
+    settings: LookupSettings
+    catalogue: Catalogue
+
+
+def resolver_for(settings: LookupSettings) -> StubResolver:
+    """The stub resolver these settings describe (nameservers, budget, deadline)."""
+    return StubResolver(
+        list(settings.nameservers),
+        query_timeout=settings.query_timeout,
+        concurrency=settings.concurrency,
+        deadline=settings.deadline,
+    )
 
 
 def _query_for(item: Item, zone_query: str) -> Question:
@@ -288,12 +308,7 @@ def _run(
     target_errors: Sequence[str] = (),
 ) -> Report:
     started = time.monotonic()
-    resolver = StubResolver(
-        list(settings.nameservers),
-        query_timeout=settings.query_timeout,
-        concurrency=settings.concurrency,
-        deadline=settings.deadline,
-    )
+    resolver = resolver_for(settings)
     plan, tests = _plan(items, zones, settings)
     questions = [p.question for p in plan]
     for t in tests.values():

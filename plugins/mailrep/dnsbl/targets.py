@@ -25,8 +25,8 @@ from mailrep.dns.addresses import (
     parse_ip,
     split_global,
 )
-from mailrep.dns.resolver import Question, StubResolver
-from mailrep.dnsbl.lookup import Item, LookupSettings
+from mailrep.dns.resolver import Question
+from mailrep.dnsbl.lookup import Item, LookupSettings, resolver_for
 
 
 class Targets(NamedTuple):
@@ -59,12 +59,7 @@ def resolve_hostnames(names: Iterable[str], settings: LookupSettings) -> dict[st
     other outcome (timeout, SERVFAIL, REFUSED, truncation, a malformed answer) is a failure
     of that family, kept so that it is never silently dropped.
     """
-    resolver = StubResolver(
-        list(settings.nameservers),
-        query_timeout=settings.query_timeout,
-        concurrency=settings.concurrency,
-        deadline=settings.deadline,
-    )
+    resolver = resolver_for(settings)
     wanted = list(dict.fromkeys(names))
     replies = resolver.ask_all(Question(f"{n}.", t) for n in wanted for t, _ in _FAMILIES)
     result: dict[str, Resolved] = {}

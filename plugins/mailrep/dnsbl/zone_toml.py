@@ -5,6 +5,9 @@ message that leads to the mistake, not change verdicts quietly: a TOML syntax er
 the file and line; a bad value names the zone and the key (``kinds = "ip4"`` is not a list,
 ``default = "yes"`` is not a boolean, a misspelt key would otherwise be ignored). The
 format is described at the top of the built-in ``zones.toml``.
+
+This module only reads the format into plain, checked values (:class:`RuleFields`, one
+dict per zone); :mod:`mailrep.dnsbl.catalogue` makes zones of them.
 """
 
 from __future__ import annotations
@@ -13,16 +16,25 @@ import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from mailrep.dnsbl.catalogue import (
-    GENERIC_RULES,
-    Catalogue,
-    CatalogueError,
-    CodeRule,
-    Meaning,
-    Zone,
-)
+#: The meanings an answer rule may give (the values of catalogue.Meaning).
+MEANINGS = ("listing", "policy", "error", "clean")
+
+
+class ZoneFileError(ValueError):
+    """A catalogue file that cannot be used; the message says where and why."""
+
+
+class RuleFields(NamedTuple):
+    """One checked ``answers`` entry: a code range (first..last) or a bitmask."""
+
+    means: str
+    label: str
+    first: ipaddress.IPv4Address | None = None
+    last: ipaddress.IPv4Address | None = None
+    mask: int | None = None
+
 
 _STRINGS = frozenset(
     {
@@ -42,7 +54,7 @@ _BOOLEANS = frozenset({"default", "blocks_public_resolvers", "needs_key"})
 _KEYS = _STRINGS | _BOOLEANS | {"kinds", "answers"}
 _RULE_KEYS = frozenset({"match", "mask", "means", "label"})
 _KINDS = ("ip4", "ip6", "domain")
-_MEANINGS = ", ".join(m.value for m in Meaning)
+_MEANINGS = ", ".join(MEANINGS)
 _DEFAULT_TESTS = {
     "ip4": ("127.0.0.2", "127.0.0.1"),
     "ip6": ("::ffff:7f00:2", "::ffff:7f00:1"),
@@ -59,23 +71,25 @@ class _Where:
         self.origin = origin
         self.zone = zone
 
-    def fail(self, key: str, expected: str, value: object) -> CatalogueError:
-        return CatalogueError(
+    def fail(self, key: str, expected: str, value: object) -> ZoneFileError:
+        return ZoneFileError(
             f"{self.origin}: zone {self.zone}: key '{key}' must be {expected}, not {value!r}"
         )
 
 
-def parse(text: str, origin: str) -> Catalogue:
-    """Every ``[[zone]]`` table of ``text``; raises :class:`CatalogueError` on any mistake."""
+def parse(text: str, origin: str) -> list[dict[str, Any]]:
+    """Every ``[[zone]]`` table of ``text``, checked: a dict per zone with ``name``
+    (normalised), ``kinds`` (a frozenset), ``rules`` (RuleFields, or None when the zone
+    gives no ``answers``), ``unmatched`` (a meaning or None), the test entries (defaults
+    filled in per kind) and the other keys as given. Raises :class:`ZoneFileError`."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(_syntax_message(str(exc), origin)) from None
+        raise ZoneFileError(_syntax_message(str(exc), origin)) from None
     entries = data.get("zone", [])
     if not isinstance(entries, list):
-        raise CatalogueError(f"{origin}: expected [[zone]] tables, not 'zone = ...'")
-    zones = [_zone(entry, origin, number) for number, entry in enumerate(entries, 1)]
-    return Catalogue({z.name: z for z in zones})
+        raise ZoneFileError(f"{origin}: expected [[zone]] tables, not 'zone = ...'")
+    return [_zone(entry, origin, number) for number, entry in enumerate(entries, 1)]
 
 
 def _syntax_message(message: str, origin: str) -> str:
@@ -88,48 +102,34 @@ def _syntax_message(message: str, origin: str) -> str:
     return f"{origin}: TOML error at line {found.group(1)}, column {found.group(2)}: {what}"
 
 
-def _zone(entry: object, origin: str, number: int) -> Zone:
+def _zone(entry: object, origin: str, number: int) -> dict[str, Any]:
     if not isinstance(entry, dict):
-        raise CatalogueError(f"{origin}: zone #{number} is not a table: {entry!r}")
+        raise ZoneFileError(f"{origin}: zone #{number} is not a table: {entry!r}")
     name = entry.get("name")
     if not isinstance(name, str) or not name.strip().rstrip("."):
-        raise CatalogueError(f"{origin}: zone #{number} has no name (key 'name')")
+        raise ZoneFileError(f"{origin}: zone #{number} has no name (key 'name')")
     where = _Where(origin, name.strip().rstrip(".").lower())
     _check_keys(entry, where)
     kinds = _kinds(entry, where)
     listed, clean = _DEFAULT_TESTS["domain" if "domain" in kinds else min(kinds)]
-    unmatched = None
-    if "unmatched" in entry:
-        try:
-            unmatched = Meaning(entry["unmatched"])
-        except ValueError:
-            raise where.fail("unmatched", f"one of {_MEANINGS}", entry["unmatched"]) from None
+    if entry.get("unmatched", MEANINGS[0]) not in MEANINGS:
+        raise where.fail("unmatched", f"one of {_MEANINGS}", entry["unmatched"])
     answers = entry.get("answers")
-    rules = GENERIC_RULES if answers is None else _rules(answers, where)
-    return Zone(
-        name=where.zone,
-        kinds=kinds,
-        description=entry.get("description", ""),
-        rules=rules,
-        unmatched=unmatched,
-        unmatched_label=entry.get("unmatched_label", "listed"),
-        lookup_url=entry.get("lookup_url", ""),
-        notes=entry.get("notes", ""),
-        default=entry.get("default", False),
-        dead=entry.get("dead", ""),
-        blocks_public_resolvers=entry.get("blocks_public_resolvers", False),
-        needs_key=entry.get("needs_key", False),
-        dqs_zone=entry.get("dqs_zone", ""),
-        test_listed=entry.get("test_listed", listed),
-        test_clean=entry.get("test_clean", clean),
-        origin=origin,
-    )
+    return {
+        **entry,
+        "name": where.zone,
+        "kinds": kinds,
+        "rules": None if answers is None else _rules(answers, where),
+        "unmatched": entry.get("unmatched"),
+        "test_listed": entry.get("test_listed", listed),
+        "test_clean": entry.get("test_clean", clean),
+    }
 
 
 def _check_keys(entry: Mapping[str, Any], where: _Where) -> None:
     for key, value in entry.items():
         if key not in _KEYS:
-            raise CatalogueError(
+            raise ZoneFileError(
                 f"{where.origin}: zone {where.zone}: unknown key '{key}' "
                 f"(known: {', '.join(sorted(_KEYS))})"
             )
@@ -150,27 +150,26 @@ def _kinds(entry: Mapping[str, Any], where: _Where) -> frozenset[str]:
     return frozenset(kinds)
 
 
-def _rules(answers: object, where: _Where) -> tuple[CodeRule, ...]:
+def _rules(answers: object, where: _Where) -> tuple[RuleFields, ...]:
     if not isinstance(answers, list):
         raise where.fail("answers", "a list of tables", answers)
     return tuple(_rule(entry, where, i) for i, entry in enumerate(answers))
 
 
-def _rule(entry: object, where: _Where, index: int) -> CodeRule:
+def _rule(entry: object, where: _Where, index: int) -> RuleFields:
     key = f"answers[{index}]"
     if not isinstance(entry, dict):
         raise where.fail(key, 'a table such as { match = "127.0.0.2", means = ... }', entry)
     unknown = sorted(set(entry) - _RULE_KEYS)
     if unknown:
-        raise CatalogueError(
+        raise ZoneFileError(
             f"{where.origin}: zone {where.zone}: unknown key '{key}.{unknown[0]}' "
             "(known: match, mask, means, label)"
         )
-    try:
-        meaning = Meaning(entry.get("means", "listing"))
-    except ValueError:
-        raise where.fail(f"{key}.means", f"one of {_MEANINGS}", entry.get("means")) from None
-    label = entry.get("label", meaning.value)
+    meaning = entry.get("means", "listing")
+    if meaning not in MEANINGS:
+        raise where.fail(f"{key}.means", f"one of {_MEANINGS}", meaning)
+    label = entry.get("label", meaning)
     if not isinstance(label, str):
         raise where.fail(f"{key}.label", "a string", label)
     if ("mask" in entry) == ("match" in entry):
@@ -179,11 +178,11 @@ def _rule(entry: object, where: _Where, index: int) -> CodeRule:
         mask = entry["mask"]
         if isinstance(mask, bool) or not isinstance(mask, int) or not 0 < mask < 256:
             raise where.fail(f"{key}.mask", "a number from 1 to 255", mask)
-        return CodeRule(meaning, label, mask=mask)
+        return RuleFields(meaning, label, mask=mask)
     return _range_rule(entry["match"], meaning, label, where, f"{key}.match")
 
 
-def _range_rule(value: object, meaning: Meaning, label: str, where: _Where, key: str) -> CodeRule:
+def _range_rule(value: object, meaning: str, label: str, where: _Where, key: str) -> RuleFields:
     expected = 'an IPv4 code or range such as "127.0.0.2" or "127.0.0.4-127.0.0.7"'
     found = _CODE_RANGE.match(value) if isinstance(value, str) else None
     if found is None:
@@ -195,4 +194,4 @@ def _range_rule(value: object, meaning: Meaning, label: str, where: _Where, key:
         raise where.fail(key, expected, value) from None
     if last < first:
         raise where.fail(key, "a range whose first code is not above its last", value)
-    return CodeRule(meaning, label, first, last)
+    return RuleFields(meaning, label, first, last)

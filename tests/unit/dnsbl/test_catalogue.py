@@ -198,3 +198,9 @@ def test_zone_without_a_name_is_refused_with_its_number():
 
 def test_built_in_catalogue_passes_the_strict_reader(catalogue):
     assert len(catalogue.zones) > 20
+
+
+def test_the_file_reader_knows_exactly_the_catalogue_meanings():
+    from mailrep.dnsbl import zone_toml
+
+    assert set(zone_toml.MEANINGS) == {m.value for m in Meaning}
