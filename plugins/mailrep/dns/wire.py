@@ -11,6 +11,7 @@ fuzzed; anything it cannot read is reported as a malformed answer (an error), ne
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import struct
 from typing import NamedTuple
@@ -142,10 +143,12 @@ def parse_response(wire: bytes, question: bytes) -> Response:
         return Response(qid, rcode, truncated, ())
     else:
         raise WireError(f"{qdcount} questions in response")
+    if ancount == 0:
+        return Response(qid, rcode, truncated, ())  # NXDOMAIN and NODATA: most answers
     qtype = struct.unpack_from("!H", question, len(question) - 4)[0]
-    qname = _labels(question, 0)[0]
+    qname = _question_name(question)
     try:
-        found = _read_records(wire, pos, ancount)
+        found = _read_records(wire, pos, ancount, qname)
         records, cnames = _follow(wire, found, qname, qtype)
     except WireError as exc:
         if truncated:
@@ -156,10 +159,18 @@ def parse_response(wire: bytes, question: bytes) -> Response:
     return Response(qid, rcode, truncated, tuple(records), tuple(cnames))
 
 
-def _read_records(wire: bytes, pos: int, count: int) -> list[_Record]:
+@functools.lru_cache(maxsize=1024)
+def _question_name(question: bytes) -> tuple[bytes, ...]:
+    return _labels(question, 0)[0]
+
+
+def _read_records(wire: bytes, pos: int, count: int, qname: tuple[bytes, ...]) -> list[_Record]:
     found: list[_Record] = []
     for _ in range(count):
-        owner, pos = _labels(wire, pos)
+        if wire[pos : pos + 2] == b"\xc0\x0c":  # a pointer to the question name we checked
+            owner, pos = qname, pos + 2
+        else:
+            owner, pos = _labels(wire, pos)
         if pos + _RR_FIXED.size > len(wire):
             raise WireError("truncated record")
         rtype, rclass, _ttl, rdlen = _RR_FIXED.unpack_from(wire, pos)
@@ -180,7 +191,8 @@ def _follow(
     chain; every other record must be one the answer may carry unused."""
     current, seen, cnames = qname, [qname], []
     used: set[int] = set()
-    for _ in range(MAX_CNAMES + 1):
+    has_cname = any(r.rtype == TYPE_CNAME for r in found)
+    for _ in range(MAX_CNAMES + 1 if has_cname else 0):
         links = [i for i, r in enumerate(found) if r.rtype == TYPE_CNAME and r.owner == current]
         if not links:
             break
@@ -195,7 +207,8 @@ def _follow(
         cnames.append(_text(target))
         current = target
     else:
-        raise WireError(f"CNAME chain longer than {MAX_CNAMES}")
+        if has_cname:
+            raise WireError(f"CNAME chain longer than {MAX_CNAMES}")
     records: list[str] = []
     for i, r in enumerate(found):
         if r.rtype == qtype and r.owner == current:

@@ -1,6 +1,7 @@
 """The DNS wire codec, checked against dnspython as an independent implementation."""
 
 import contextlib
+import itertools
 
 import dns.message
 import dns.rcode
@@ -189,3 +190,11 @@ def test_answer_to_another_question_is_a_stray_packet_not_a_malformed_answer():
     with pytest.raises(dnswire.WireError) as raised:
         dnswire.parse_response(_response(q2, ("A", "127.0.0.2")), dnswire.question_bytes(q1))
     assert not isinstance(raised.value, dnswire.MalformedAnswer)
+
+
+def test_cname_chain_longer_than_the_limit_is_a_malformed_answer():
+    q = dnswire.build_query(1, QNAME, dnswire.TYPE_A)
+    names = [QNAME] + [f"c{i}.test." for i in range(dnswire.MAX_CNAMES + 1)]
+    links = [(a, "IN", "CNAME", b) for a, b in itertools.pairwise(names)]
+    with pytest.raises(dnswire.MalformedAnswer, match="longer than"):
+        dnswire.parse_response(_answer(q, *links), dnswire.question_bytes(q))
