@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from mailrep.dns import wire as dnswire
+from mailrep.dns.tcp import ask_over_tcp, os_error_text
 
 #: How many UDP sockets (source ports) per nameserver: more ports make blind spoofing harder
 #: and spread the 16-bit id space; a handful is enough for thousands of questions.
@@ -251,7 +252,7 @@ class StubResolver:
                 )
             )
         except OSError as exc:
-            pending.last_error = _os_error(exc)
+            pending.last_error = os_error_text(exc)
             return now  # try the next server at once
         return min(limit, now + self.query_timeout / 3)
 
@@ -298,7 +299,7 @@ class StubResolver:
                 failed = list(channel.waiting.values())
                 channel.waiting.clear()
                 for failing in failed:
-                    failing.last_error = _os_error(exc)
+                    failing.last_error = os_error_text(exc)
                     finished += self._server_failed(failing, replies)
                 break
             qid = dnswire.response_id(data)
@@ -365,50 +366,12 @@ class StubResolver:
             )
 
     def _over_tcp(self, pending: _Pending, server: Nameserver) -> dnswire.Response | None:
-        """A truncated UDP answer: ask the same server again over TCP (RFC 7766).
-
-        The truncated answer itself is never used: it may lack the very record that says
-        "listed". When the retry fails, ``last_error`` says why and None is returned, so the
-        question fails like any other server failure. Rare for DNSBLs, so plain blocking code
-        bounded by the question's own limit.
-        """
-        remaining = self._limit(pending) - time.monotonic()
-        if remaining <= 0:
-            pending.last_error = "truncated answer, no time left for the TCP retry"
-            return None
-        qid = self._rng.randrange(65536)
+        """A truncated UDP answer, asked again over TCP at the server that sent it; None
+        (with ``last_error`` saying why) when that gives no whole answer."""
         q = pending.question
-        wire = dnswire.build_query(qid, q.name, q.rdtype, self.recursion)
-        try:
-            with socket.create_connection((server.host, server.port), timeout=remaining) as conn:
-                conn.sendall(len(wire).to_bytes(2, "big") + wire)
-                data = _recv_exact(conn, int.from_bytes(_recv_exact(conn, 2), "big"))
-            response = dnswire.parse_response(data, pending.wire_q)
-        except OSError as exc:
-            pending.last_error = f"truncated answer, TCP retry failed: {_os_error(exc)}"
+        remaining = self._limit(pending) - time.monotonic()
+        got = ask_over_tcp(server.host, server.port, (q.name, q.rdtype), self.recursion, remaining)
+        if isinstance(got, str):
+            pending.last_error = got
             return None
-        except dnswire.WireError as exc:
-            pending.last_error = f"truncated answer, TCP retry gave a malformed answer ({exc})"
-            return None
-        if response.qid != qid or response.truncated:
-            pending.last_error = "truncated answer, TCP retry gave no complete answer"
-            return None
-        return response
-
-
-def _recv_exact(conn: socket.socket, size: int) -> bytes:
-    buf = b""
-    while len(buf) < size:
-        chunk = conn.recv(size - len(buf))
-        if not chunk:
-            raise OSError("connection closed")
-        buf += chunk
-    return buf
-
-
-def _os_error(exc: OSError) -> str:
-    if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
-        return "connection refused"
-    if isinstance(exc, TimeoutError):
-        return "timeout"
-    return f"network error: {exc.strerror or exc}"
+        return got
