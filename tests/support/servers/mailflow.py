@@ -317,11 +317,15 @@ class IncidentLab:
             self.relay.set_map("transport", self._relay_routes())
 
     def reset(self) -> None:
-        """Back to the incident: only the relay listed, plain smtpd on the MX, queues empty."""
+        """Back to the incident: only the relay listed, plain smtpd on the MX, queues empty,
+        and the probe mailbox read by its owner (no message left \\Recent by an earlier test,
+        which would make the round trip leave its probe rather than take that flag)."""
         if self.listed != [RELAY_IP]:
             self.listed = [RELAY_IP]
             self._publish()
         self.use_postscreen(False)
+        if self.dovecot is not None:
+            self.dovecot.read_by_a_client(PROBE)
 
     # -- mail ------------------------------------------------------------------------------
 
