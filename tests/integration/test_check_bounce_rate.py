@@ -55,7 +55,7 @@ MIXED = [mk.blocklisted(ip=RELAY), mk.unknown_user(), mk.delayed(), mk.ordinary(
 def test_blocklist_bounce_names_zone_and_ip_on_the_first_line(tmp_path):
     r = bounce_rate("--dir", str(write_dir(tmp_path / "b", MIXED)), "--sent", "100")
     assert r.status == (
-        f"BOUNCES WARNING - 2 of 100 sent bounced (2.0%); 1 cites psbl.surriel.com for {RELAY}"
+        f"BOUNCES WARNING - 2 of 100 sent bounced (2.0%), 1 cites psbl.surriel.com for {RELAY}"
     )
     assert r.code == 1
 
