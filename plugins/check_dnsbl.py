@@ -37,8 +37,11 @@ examples:
   check_dnsbl -H 198.51.100.25 --format json   one JSON document (cron, scripts)
 
 states: a listing is CRITICAL, a policy/scope listing (e.g. Spamhaus PBL) WARNING, lookup
-errors and broken or suspect zones WARNING (named in the output); bad input, a run with no
-usable answer, or hitting -t is UNKNOWN. A failed query is never counted as "not listed".
+errors and broken or suspect zones WARNING (named in the output); bad input, a target no
+configured list covers (an IPv6 address against IPv4-only lists) or that got no usable,
+self-tested answer, or hitting -t is UNKNOWN (CRITICAL stays CRITICAL when another target
+is listed). A failed query is never counted as "not listed". The first line always says
+what was found: thresholds that tolerate a listing change the state, not the words.
 """
 
 
@@ -82,10 +85,10 @@ def build_parser() -> PluginParser:
 
 
 def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
-    import nagiosplugin
     from mailrep.dnsbl.lookup import lookup
     from mailrep.dnsbl.targets import build_targets
     from mailrep.plugin import dnsbl_check as bc
+    from mailrep.plugin.blocklist_text import count_of
     from mailrep.plugin.dnsbl_options import blocklist_config, catalogue_from, catalogue_listing
 
     if args.list_zones:
@@ -102,19 +105,24 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         max_addresses=args.max_addresses,
     )
     resource = bc.BlocklistResource(
-        LABEL, lambda: lookup(targets.items, config.zones, config.settings)
+        LABEL, lambda: lookup(targets.items, config.zones, config.settings), targets.items
     )
-    what = targets.items[0].text if len(targets.items) == 1 else f"{len(targets.items)} items"
-    check = nagiosplugin.Check(
+    what = targets.items[0].text if len(targets.items) == 1 else count_of(targets.items)
+    check = bc.VerdictCheck(
         resource,
-        *bc.blocklist_contexts(args, resource.lookups),
+        *bc.blocklist_contexts(args),
         bc.BlocklistSummary(resource, what, ctx.verbose, targets.notes),
     )
     return Outcome(check, lambda: {**bc.blocklist_json(resource), "notes": targets.notes})
 
 
+def json_defaults() -> dict[str, list[object]]:
+    """The keys check_dnsbl's JSON adds, empty, for a run that ends before it has them."""
+    return {"results": [], "zones": [], "targets": [], "notes": []}
+
+
 def main(argv: list[str] | None = None) -> None:
-    run(LABEL, build_parser(), build, argv)
+    run(LABEL, build_parser(), build, argv, json_defaults=json_defaults)
 
 
 if __name__ == "__main__":

@@ -1,59 +1,44 @@
 """nagiosplugin objects for blocklist verdicts, shared by check_dnsbl and check_relay_chain.
 
-Metrics: ``listed``, ``policy`` and ``errors`` are judged by Nagios ranges (defaults: any
-listing CRITICAL, any policy listing or error WARNING); ``usable`` turns a run in which no
-zone answered into UNKNOWN — a silent resolver must never read as "clean".
+Metrics: ``listed``, ``policy`` (address x list) and ``errors`` are judged by Nagios ranges
+(defaults: any listing CRITICAL, any policy listing or error WARNING); ``unjudged`` counts
+the targets the check cannot vouch for (no list applies, or no list gave a trusted answer),
+which is UNKNOWN — a silent resolver or a list set that does not cover the target must never
+read as "clean". The words are :mod:`mailrep.plugin.blocklist_text`'s.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import nagiosplugin
 
-from mailrep.dnsbl.lookup import Report, Status, Verdict
-from mailrep.plugin.text import counted
+from mailrep.dnsbl.judgement import Judgement, judge
+from mailrep.dnsbl.lookup import Item, Report, Status, Verdict
+from mailrep.plugin import blocklist_text as words
+from mailrep.plugin.blocklist_text import count_errors
 
 
-def count_errors(report: Report) -> int:
-    """Failed lookups plus one per broken or suspect zone (each is a reason to look)."""
-    return (
-        len(report.by_status(Status.ERROR, Status.BROKEN))
-        + len(report.broken_zones)
-        + len(report.suspect_zones)
-    )
-
-
-def error_count_phrase(report: Report) -> str:
-    """ " (N lookup errors)" for a status line, or "" when every lookup answered: an OK that
-    rests on fewer answers than asked for says so."""
-    errors = count_errors(report)
-    return f" ({counted(errors, 'lookup error')})" if errors else ""
-
-
-def blocklist_metrics(report: Report) -> Iterator[nagiosplugin.Metric]:
-    yield nagiosplugin.Metric("listed", len(report.by_status(Status.LISTED)), min=0)
-    yield nagiosplugin.Metric("policy", len(report.by_status(Status.POLICY)), min=0)
+def blocklist_metrics(report: Report, judgement: Judgement) -> Iterator[nagiosplugin.Metric]:
+    """The blocklist metrics both plugins report; only check_dnsbl judges ``listed`` and
+    ``policy`` (address x list) with thresholds, check_relay_chain counts hops instead."""
     yield nagiosplugin.Metric("errors", count_errors(report), min=0)
     yield nagiosplugin.Metric("broken", len(report.broken_zones), min=0, context="info")
     yield nagiosplugin.Metric("suspect", len(report.suspect_zones), min=0, context="info")
-    yield nagiosplugin.Metric("checked", report.usable, min=0, context="usable")
-    yield nagiosplugin.Metric("time", round(report.elapsed, 4), "s", min=0, context="info")
+    yield nagiosplugin.Metric("unjudged", len(judgement.unjudged), min=0, context="judged")
 
 
-class UsableContext(nagiosplugin.Context):
-    """UNKNOWN when lookups were made and none gave a usable answer."""
+class JudgedContext(nagiosplugin.Context):
+    """UNKNOWN while any target has no trusted answer from a list that applies to it."""
 
-    def __init__(self, lookups: Callable[[], int]) -> None:
-        super().__init__("usable")
-        self._lookups = lookups
+    def __init__(self) -> None:
+        super().__init__("judged")
 
     def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
-        if metric.value == 0 and self._lookups() > 0:
-            return self.result_cls(nagiosplugin.Unknown, "no list gave a usable answer", metric)
+        if metric.value:
+            return self.result_cls(nagiosplugin.Unknown, "a target could not be judged", metric)
         return self.result_cls(nagiosplugin.Ok, None, metric)
 
     def performance(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Performance:
@@ -67,10 +52,8 @@ class InfoContext(nagiosplugin.Context):
         return nagiosplugin.Performance(metric.name, metric.value, metric.uom or "", min=0)
 
 
-def blocklist_contexts(
-    args: argparse.Namespace, lookups: Callable[[], int], listing_prefix: str = ""
-) -> list[nagiosplugin.Context]:
-    """Contexts ``listed``, ``policy``, ``errors``, ``usable`` and ``info``; the listing
+def blocklist_contexts(args: argparse.Namespace, listing_prefix: str = "") -> list[Any]:
+    """Contexts ``listed``, ``policy``, ``errors``, ``judged`` and ``info``; the listing
     thresholds are the ones :func:`add_blocklist_options` made for ``listing_prefix``."""
     from mailrep.plugin.dnsbl_options import listing_dests
 
@@ -79,79 +62,99 @@ def blocklist_contexts(
         nagiosplugin.ScalarContext("listed", getattr(args, warn), getattr(args, crit)),
         nagiosplugin.ScalarContext("policy", args.policy_warning, args.policy_critical),
         nagiosplugin.ScalarContext("errors", args.errors_warning, args.errors_critical),
-        UsableContext(lookups),
+        JudgedContext(),
         InfoContext("info"),
     ]
 
 
-def zone_names(verdicts: list[Verdict]) -> str:
-    return ", ".join(dict.fromkeys(v.zone_shown for v in verdicts))
+class VerdictCheck(nagiosplugin.Check):
+    """A Check whose UNKNOWN for *some* unjudged targets does not hide a CRITICAL.
+
+    nagiosplugin ranks UNKNOWN above CRITICAL. When one target is listed and another cannot
+    be judged (an AAAA against IPv4-only lists), the listing is a known emergency: the state
+    stays CRITICAL (as the Monitoring Plugins' own state ordering has it) and the first line
+    names both.
+    """
+
+    @property
+    def state(self) -> Any:
+        worst = super().state
+        if worst != nagiosplugin.Unknown:
+            return worst
+        unknown = [r for r in self.results if r.state == nagiosplugin.Unknown]
+        only_unjudged = all(r.metric is not None and r.metric.context == "judged" for r in unknown)
+        if only_unjudged and any(r.state == nagiosplugin.Critical for r in self.results):
+            return nagiosplugin.Critical
+        return worst
 
 
-def listing_phrases(report: Report, status: Status, verb: str) -> list[str]:
-    """``192.0.2.7 listed on a, b`` per item, in input order."""
-    per_item: dict[str, list[Verdict]] = defaultdict(list)
-    for v in report.by_status(status):
-        per_item[v.item.text].append(v)
-    return [f"{item} {verb} {zone_names(vs)}" for item, vs in per_item.items()]
+def tolerated(results: nagiosplugin.Results, *contexts: str) -> bool:
+    """Were the listings found within their thresholds (their results OK)?"""
+    return all(
+        r.state == nagiosplugin.Ok
+        for r in results
+        if r.metric is not None and r.metric.context in contexts and r.metric.value
+    )
 
 
-def error_phrase(report: Report) -> str:
-    parts = []
-    failed: dict[str, list[Verdict]] = defaultdict(list)
-    for v in report.by_status(Status.ERROR):
-        failed[v.zone_shown].append(v)
-    for zone, vs in failed.items():
-        kinds = ", ".join(dict.fromkeys(v.error.split(" (")[0] for v in vs))
-        parts.append(f"{zone} ({kinds})")
-    for h in report.broken_zones:
-        parts.append(f"{h.zone_shown} broken")
-    for h in report.suspect_zones:
-        parts.append(f"{h.zone_shown} suspect")
-    return "errors: " + "; ".join(parts) if parts else ""
+class BlocklistResource(nagiosplugin.Resource):
+    """Runs the lookups once and keeps the report for the summary and JSON output."""
+
+    def __init__(self, name: str, run: Callable[[], Report], items: Sequence[Item]) -> None:
+        self._name = name
+        self._run = run
+        self.items = list(items)
+        self.report: Report | None = None
+        self.judgement: Judgement | None = None
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def probe(self) -> list[nagiosplugin.Metric]:
+        self.report = report = self._run()
+        self.judgement = judgement = judge(report, self.items)
+        return [
+            nagiosplugin.Metric("listed", len(report.by_status(Status.LISTED)), min=0),
+            nagiosplugin.Metric("policy", len(report.by_status(Status.POLICY)), min=0),
+            *blocklist_metrics(report, judgement),
+            nagiosplugin.Metric("checked", report.usable, min=0, context="info"),
+            nagiosplugin.Metric("time", round(report.elapsed, 4), "s", min=0, context="info"),
+        ]
 
 
-def verdict_lines(report: Report, verbose: int) -> list[str]:
-    """Long output: every listing with meaning, TXT and URL; every error; zone health."""
-    lines: list[str] = []
-    for v in report.by_status(Status.LISTED, Status.POLICY):
-        kind = "LISTED" if v.status is Status.LISTED else "POLICY-LISTED"
-        origin = f" ({v.item.label})" if v.item.label else ""
-        line = f"{kind}: {v.item.text}{origin} on {v.zone_shown}: {', '.join(v.codes)} {v.meaning}"
-        if v.txt:
-            line += f'; TXT "{" ".join(v.txt)}"'
-        if v.url:
-            line += f"; see {v.url}"
-        lines.append(line)
-    for v in report.by_status(Status.ERROR):
-        lines.append(f"ERROR: {v.item.text} on {v.zone_shown}: {v.error}")
-    for v in report.by_status(Status.BROKEN):
-        lines.append(f"IGNORED: {v.item.text} on {v.zone_shown}: {v.error}")
-    for h in report.broken_zones:
-        lines.append(f"BROKEN ZONE: {h.zone_shown} {h.detail}")
-    for h in report.suspect_zones:
-        lines.append(f"SUSPECT ZONE: {h.zone_shown} {h.detail}")
-    if verbose >= 1:
-        clean: dict[str, list[str]] = defaultdict(list)
-        for v in report.by_status(Status.CLEAN):
-            clean[v.item.text].append(v.zone_shown)
-        for item, zones in clean.items():
-            lines.append(f"clean: {item} on {', '.join(zones)}")
-    if verbose >= 2:
-        for z in report.zones:
-            notes = f" — {z.notes}" if z.notes else ""
-            lines.append(f"zone {z.name}: {z.description or 'generic decoding'}{notes}")
-        for h in report.health.values():
-            state = "broken" if h.broken else "suspect" if h.suspect else "ok"
-            extra = f" ({h.error})" if h.error else ""
-            lines.append(f"self-test {h.zone_shown}: {state}{extra}")
-    if verbose >= 3:
-        for v in report.verdicts:
-            lines.append(
-                f"query {v.query_shown} -> {v.status.value} {','.join(v.codes) or '-'} "
-                f"{v.error} {v.elapsed * 1000:.1f} ms"
+class BlocklistSummary(nagiosplugin.Summary):
+    """The same first line in every state (the state is the thresholds' business); long
+    output per listing, errors grouped per zone."""
+
+    def __init__(
+        self, resource: BlocklistResource, what: str, verbose: int, notes: list[str] | None = None
+    ) -> None:
+        self.resource = resource
+        self.what = what
+        self.verbose_level = verbose
+        self.notes = notes or []
+
+    def _line(self, results: nagiosplugin.Results) -> str:
+        report, judgement = self.resource.report, self.resource.judgement
+        if report is None or judgement is None:
+            return results.first_significant.hint or "check failed"
+        within = tolerated(results, "listed", "policy")
+        return words.dnsbl_status(report, judgement, self.what, within, self.verbose_level)
+
+    def ok(self, results: nagiosplugin.Results) -> str:
+        return self._line(results)
+
+    def problem(self, results: nagiosplugin.Results) -> str:
+        return self._line(results)
+
+    def verbose(self, results: nagiosplugin.Results) -> list[str]:
+        lines = list(self.notes)
+        if self.resource.report is not None:
+            lines += words.verdict_lines(
+                self.resource.report, self.verbose_level, self.resource.judgement
             )
-    return lines
+        return lines
 
 
 def verdict_json(v: Verdict) -> dict[str, Any]:
@@ -179,6 +182,17 @@ def verdicts_json(report: Report) -> list[dict[str, Any]]:
     ]
 
 
+def _self_test(report: Report, name: str) -> str:
+    health = report.health.get(name)
+    if health is None:
+        return "not run"
+    if health.broken:
+        return "broken"
+    if health.suspect:
+        return "suspect"
+    return "error" if health.error else "ok"
+
+
 def zones_json(report: Report) -> list[dict[str, Any]]:
     out = []
     for z in report.zones:
@@ -187,95 +201,40 @@ def zones_json(report: Report) -> list[dict[str, Any]]:
         out.append(
             {
                 "zone": health.zone_shown if health else shown,
-                "self_test": (
-                    "broken"
-                    if health and health.broken
-                    else "suspect"
-                    if health and health.suspect
-                    else "error"
-                    if health and health.error
-                    else "ok"
-                    if health
-                    else "not run"
-                ),
+                "self_test": _self_test(report, z.name),
                 "detail": (health.detail or health.error) if health else None,
             }
         )
     return out
 
 
-class BlocklistResource(nagiosplugin.Resource):
-    """Runs the lookups once and keeps the report for the summary and JSON output."""
-
-    def __init__(self, name: str, run: Callable[[], Report]) -> None:
-        self._name = name
-        self._run = run
-        self.report: Report | None = None
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def probe(self) -> list[nagiosplugin.Metric]:
-        self.report = self._run()
-        return list(blocklist_metrics(self.report))
-
-    def lookups(self) -> int:
-        return len(self.report.verdicts) if self.report is not None else 0
-
-
-def lists_phrase(report: Report, of: bool = False) -> str:
-    """``12 lists`` or ``1 of 12 lists`` (lists that list something)."""
-    n = len(report.zones)
-    if not of:
-        return counted(n, "list")
-    hit = {v.zone.name for v in report.by_status(Status.LISTED, Status.POLICY)}
-    return f"{len(hit)} of {counted(n, 'list')}"
-
-
-class BlocklistSummary(nagiosplugin.Summary):
-    """First line leads to the problem: which item, on which lists; long output per listing."""
-
-    def __init__(
-        self, resource: BlocklistResource, what: str, verbose: int, notes: list[str] | None = None
-    ) -> None:
-        self.resource = resource
-        self.what = what
-        self.verbose_level = verbose
-        self.notes = notes or []
-
-    def ok(self, results: nagiosplugin.Results) -> str:
-        report = self.resource.report
-        assert report is not None
-        text = f"{self.what} not listed on {lists_phrase(report)}"
-        text += error_count_phrase(report)
-        if self.verbose_level >= 1:
-            text += f", {report.queries} queries in {report.elapsed:.2f}s"
-        return text
-
-    def problem(self, results: nagiosplugin.Results) -> str:
-        report = self.resource.report
-        if report is None:
-            return results.first_significant.hint or "check failed"
-        parts = listing_phrases(report, Status.LISTED, "listed on")
-        parts += listing_phrases(report, Status.POLICY, "policy-listed on")
-        if parts:
-            text = "; ".join(parts[:3])
-            if len(parts) > 3:
-                text += f"; +{len(parts) - 3} more"
-            return f"{text} ({lists_phrase(report, of=True)})"
-        if report.usable == 0:
-            return f"no list gave a usable answer; {error_phrase(report)}"
-        return error_phrase(report) or str(results.first_significant)
-
-    def verbose(self, results: nagiosplugin.Results) -> list[str]:
-        lines = list(self.notes)
-        if self.resource.report is not None:
-            lines += verdict_lines(self.resource.report, self.verbose_level)
-        return lines
+def targets_json(report: Report, judgement: Judgement) -> list[dict[str, Any]]:
+    """Per target, what the run can say: listed, policy, clean, uncovered or unanswered."""
+    uncovered = {i.text for i in judgement.uncovered}
+    unanswered = {i.text for i in judgement.unanswered}
+    out = []
+    for item in judgement.items:
+        statuses = {v.status for v in report.verdicts if v.item.text == item.text}
+        if Status.LISTED in statuses:
+            status = "listed"
+        elif Status.POLICY in statuses:
+            status = "policy"
+        elif item.text in uncovered:
+            status = "uncovered"
+        elif item.text in unanswered:
+            status = "unanswered"
+        else:
+            status = "clean"
+        out.append({"target": item.text, "source": item.label or None, "status": status})
+    return out
 
 
 def blocklist_json(resource: BlocklistResource) -> dict[str, Any]:
-    if resource.report is None:
-        return {"results": [], "zones": []}
-    return {"results": verdicts_json(resource.report), "zones": zones_json(resource.report)}
+    report, judgement = resource.report, resource.judgement
+    if report is None or judgement is None:
+        return {"results": [], "zones": [], "targets": []}
+    return {
+        "results": verdicts_json(report),
+        "zones": zones_json(report),
+        "targets": targets_json(report, judgement),
+    }
