@@ -11,10 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, NamedTuple
 
 if __name__ == "__main__" and not __package__:  # run straight from a checkout
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from mailrep.errors import CannotJudge
 from mailrep.plugin.runtime import (
     Outcome,
     PluginParser,
@@ -26,6 +30,11 @@ from mailrep.plugin.runtime import (
     positive_int,
     run,
 )
+
+if TYPE_CHECKING:
+    from mailrep.bounce.measure import Measurement, Recheck
+    from mailrep.mail.message import FetchStats, ImapSettings, Message
+    from mailrep.plugin.bounce_check import BounceThresholds
 
 LABEL = "BOUNCES"
 
@@ -158,6 +167,15 @@ def build_parser() -> PluginParser:
         help="bound for one DNS question of --verify (default 4)",
     )
     ver.add_argument(
+        "--verify-zone",
+        action="append",
+        default=[],
+        metavar="ZONE",
+        help="also verify citations of this list, which the zone catalogue does not know "
+        "(repeatable); citations of other unknown lists are named but not looked up, so a "
+        "forged bounce cannot make the check query a zone of its choosing",
+    )
+    ver.add_argument(
         "--allow-nonglobal",
         action="store_true",
         help="let --verify look up non-global cited addresses (labs, tests)",
@@ -173,8 +191,16 @@ def build_parser() -> PluginParser:
     return parser
 
 
-def _source(args: argparse.Namespace, ctx: RunContext):  # type: ignore[no-untyped-def]
-    """The messages of the one source given, in the window."""
+class Source(NamedTuple):
+    """The one message source given, read lazily, and the window it is read in."""
+
+    messages: Iterable[Message]
+    since: datetime | None
+    imap: ImapSettings | None = None
+    stats: FetchStats | None = None
+
+
+def _source(args: argparse.Namespace, ctx: RunContext) -> Source:
     from mailrep.mail import sources
     from mailrep.plugin.mailbox_options import imap_settings
 
@@ -192,24 +218,95 @@ def _source(args: argparse.Namespace, ctx: RunContext):  # type: ignore[no-untyp
     if args.imap_host:
         imap = imap_settings(args, max(1.0, ctx.deadline - ctx.started))
         stats = sources.FetchStats()
-        return since, sources.read_imap(imap, since, stats=stats), imap, stats
+        return Source(sources.read_imap(imap, since, stats=stats), since, imap, stats)
     if args.maildir:
-        return since, sources.read_maildir(args.maildir), None, None
+        return Source(sources.read_maildir(args.maildir), since)
     if args.mbox:
-        return since, sources.read_mbox(args.mbox), None, None
+        return Source(sources.read_mbox(args.mbox), since)
     if args.dir:
-        return since, sources.read_dir(args.dir), None, None
-    return since, sources.read_file(args.file), None, None
+        return Source(sources.read_dir(args.dir), since)
+    return Source(sources.read_file(args.file), since)
+
+
+def _sent(args: argparse.Namespace, source: Source) -> tuple[int, str] | None:
+    """The denominator the options name, or None."""
+    from mailrep.mail import sent_count
+
+    if args.sent is not None:
+        if args.sent < 0:
+            raise UsageError("--sent must not be negative")
+        return args.sent, "--sent"
+    if args.postfix_log:
+        return sent_count.from_postfix_log(args.postfix_log, source.since)
+    if args.sent_folder and source.imap is not None:
+        return sent_count.from_imap_folder(source.imap, args.sent_folder, source.since)
+    return None
+
+
+def _recheck(args: argparse.Namespace, ctx: RunContext) -> Recheck | None:
+    """--verify: the cited pairs looked up through the self-tested lookup core."""
+    if not args.verify:
+        return None
+    from mailrep.bounce.citation import PROVIDER_LISTS
+    from mailrep.dns.resolver import system_nameservers
+    from mailrep.dnsbl.catalogue import load_default
+    from mailrep.dnsbl.lookup import LookupSettings
+    from mailrep.dnsbl.recheck import recheck
+
+    nameservers = list(args.nameserver) or system_nameservers()
+    if not nameservers:
+        raise CannotJudge("--verify: no nameserver (give -n or fix /etc/resolv.conf)")
+    catalogue = load_default()
+    settings = LookupSettings(nameservers, query_timeout=args.query_timeout, deadline=ctx.deadline)
+    return lambda pairs: recheck(
+        pairs,
+        catalogue,
+        settings,
+        configured=args.verify_zone,
+        not_dns=PROVIDER_LISTS,
+        allow_nonglobal=args.allow_nonglobal,
+    )
+
+
+def thresholds(args: argparse.Namespace) -> BounceThresholds:
+    from mailrep.plugin.bounce_check import BounceThresholds
+
+    return BounceThresholds(
+        args.warning,
+        args.critical,
+        args.hard_warning,
+        args.hard_critical,
+        args.blocked_warning,
+        args.blocked_critical,
+    )
 
 
 def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     import nagiosplugin
+    from mailrep.bounce.analysis import analyse
+    from mailrep.bounce.measure import in_window, measure
     from mailrep.plugin import bounce_check as bcheck
 
-    since, messages, imap, stats = _source(args, ctx)
-    resource = bcheck.BounceResource(args, ctx, since, messages, imap, stats)
+    source = _source(args, ctx)
+    recheck = _recheck(args, ctx)
+
+    def run_measure() -> Measurement:
+        sent = _sent(args, source)
+        messages = in_window(source.messages, source.since, args.max_messages)
+        return measure(messages, analyse, sent=sent, recheck=recheck)
+
+    def fetched() -> str:
+        stats = source.stats
+        if stats is None:
+            return ""
+        return f"IMAP: fetched {stats.messages} messages, {stats.bytes} bytes"
+
+    resource = bcheck.BounceResource(run_measure, fetched)
+    window = "in all mail" if args.since == "all" else f"in the last {args.since}"
     check = nagiosplugin.Check(
-        resource, *bcheck.bounce_contexts(args, resource), bcheck.BounceSummaryText(resource, ctx)
+        resource,
+        *bcheck.bounce_contexts(thresholds(args)),
+        bcheck.BounceSummaryText(resource, window, ctx.verbose),
     )
     return Outcome(check, lambda: bcheck.bounce_json(resource))
 

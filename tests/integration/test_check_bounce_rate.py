@@ -11,8 +11,10 @@ import os
 import time
 from pathlib import Path
 
+import dns.rcode
 import pytest
 
+from tests.support.fakes.dns_server import FakeDnsServer, a_reply, rcode_reply
 from tests.support.fixtures import make_bounces as mk
 from tests.support.plugin_runner import run_plugin
 from tests.support.servers.rbldnsd import RbldnsdZone
@@ -55,7 +57,8 @@ MIXED = [mk.blocklisted(ip=RELAY), mk.unknown_user(), mk.delayed(), mk.ordinary(
 def test_blocklist_bounce_names_zone_and_ip_on_the_first_line(tmp_path):
     r = bounce_rate("--dir", str(write_dir(tmp_path / "b", MIXED)), "--sent", "100")
     assert r.status == (
-        f"BOUNCES WARNING - 2 of 100 sent bounced (2.0%), 1 cites psbl.surriel.com for {RELAY}"
+        "BOUNCES WARNING - 1 blocklist bounce, warning above 0: 2 of 100 sent bounced (2.0%), "
+        f"1 cites psbl.surriel.com for {RELAY}"
     )
     assert r.code == 1
 
@@ -193,7 +196,8 @@ def test_rate_thresholds_are_on_percent_of_sent(tmp_path):
 def test_without_a_sent_count_thresholds_apply_to_counts_and_the_line_says_so(tmp_path):
     d = write_dir(tmp_path / "b", [mk.unknown_user(f"u{i}@example.net") for i in range(6)])
     r = bounce_rate("--dir", str(d))
-    assert r.code == 1 and "(no sent count)" in r.status and "rate" not in r.perfdata
+    assert r.code == 1 and "(no sent count, warning above 5)" in r.status
+    assert "rate" not in r.perfdata
 
 
 def test_any_blocklist_bounce_is_at_least_warning_at_a_tiny_rate(tmp_path):
@@ -479,3 +483,136 @@ def test_real_postscreen_blocklist_bounce_yields_zone_and_relay_ip(incident_lab,
     assert [(b["reason"], b["zone"], b["blocked_ip"]) for b in r.json["bounces"]] == [
         ("blocked", "psbl.surriel.com", "127.0.0.11")
     ]
+
+
+# --- what set the state, and a denominator that cannot be one -----------------------------
+
+
+def test_first_line_names_the_hard_bounces_that_made_it_critical(tmp_path):
+    d = write_dir(tmp_path / "b", [mk.unknown_user(f"u{i}@example.net") for i in range(3)])
+    r = bounce_rate("--dir", str(d), "--sent", "1000", "--hard-critical", "2")
+    assert r.code == 2
+    assert r.status.startswith("BOUNCES CRITICAL - 3 hard bounces, critical above 2: ")
+
+
+def test_first_line_names_the_rate_threshold_it_crossed(tmp_path):
+    d = write_dir(tmp_path / "b", [mk.unknown_user(f"u{i}@example.net") for i in range(3)])
+    r = bounce_rate("--dir", str(d), "--sent", "20")
+    assert r.code == 2 and "3 of 20 sent bounced (15.0%, critical above 10)" in r.status
+
+
+def test_sent_zero_with_bounces_is_stated_not_shown_as_a_rate(tmp_path):
+    d = write_dir(tmp_path / "b", [mk.unknown_user(f"u{i}@example.net") for i in range(3)])
+    r = bounce_rate("--dir", str(d), "--sent", "0")
+    assert "%" not in r.status.split("|")[0]
+    assert "3 bounces in the last 24h but only 0 sent (no rate" in r.status
+    assert r.perfdata["rate"] == "U" and r.perfdata["sent"] == "0"
+
+
+def test_sent_smaller_than_the_bounces_judges_the_count_instead(tmp_path):
+    d = write_dir(tmp_path / "b", [mk.unknown_user(f"u{i}@example.net") for i in range(6)])
+    r = bounce_rate("--dir", str(d), "--sent", "2")
+    assert r.code == 1  # six bounces against -w 5, not 300% against -c 10
+    assert "300" not in r.stdout and "but only 2 sent (no rate, warning above 5)" in r.status
+    assert "smaller than the bounces read" in r.stdout
+
+
+def test_perfdata_labels_are_the_same_whatever_the_mailbox_holds(tmp_path):
+    quiet = write_dir(tmp_path / "quiet", [mk.ordinary()])
+    busy = write_dir(tmp_path / "busy", [mk.blocklisted(ip=RELAY), mk.unknown_user()])
+    labels = [
+        set(bounce_rate("--dir", str(d), "--sent", s).perfdata)
+        for d, s in ((quiet, "10"), (busy, "10"), (busy, "1"), (quiet, "0"))
+    ]
+    assert all(found == labels[0] for found in labels)
+    assert {"blocked", "rate", "sent", "hard", "bounces"} <= labels[0]
+
+
+# --- --verify goes through the self-tested lookup core (issue 11, item 6) ------------------
+
+
+def test_verify_through_a_resolver_that_says_nxdomain_to_everything_is_an_error(tmp_path):
+    server = FakeDnsServer(rcode_reply(dns.rcode.NXDOMAIN))
+    try:
+        r = bounce_rate(
+            "--dir",
+            str(write_dir(tmp_path / "b", [mk.blocklisted(ip=RELAY)])),
+            "--verify",
+            "-n",
+            server.nameserver,
+            "--allow-nonglobal",
+            "--format",
+            "json",
+        )
+    finally:
+        server.close()
+    [citation] = r.json["citations"]
+    assert citation["now"].startswith("error: psbl.surriel.com failed its self-test")
+    assert r.code != 0 and r.json["state"] != "OK"
+    assert {"label": "resolved", "value": 0} in [
+        {"label": p["label"], "value": p["value"]} for p in r.json["perfdata"]
+    ]
+
+
+def test_verify_on_a_wildcard_zone_is_an_error_not_still_listed(tmp_path):
+    server = FakeDnsServer(a_reply("127.0.0.2"))  # lists everything, 127.0.0.1 included
+    try:
+        r = bounce_rate(
+            "--dir",
+            str(write_dir(tmp_path / "b", [mk.blocklisted(ip=RELAY)])),
+            "--verify",
+            "-n",
+            server.nameserver,
+            "--allow-nonglobal",
+            "--format",
+            "json",
+        )
+    finally:
+        server.close()
+    [citation] = r.json["citations"]
+    assert citation["now"].startswith("error:") and "still" not in citation["now"]
+
+
+def _cites(zone: str) -> bytes:
+    return mk.blocklisted(ip=RELAY, zone=zone)
+
+
+def test_verify_never_queries_a_zone_only_the_bounce_names(tmp_path):
+    server = FakeDnsServer(rcode_reply(dns.rcode.NXDOMAIN))
+    try:
+        r = bounce_rate(
+            "--dir",
+            str(write_dir(tmp_path / "b", [_cites("bl.attacker-chosen.example")])),
+            "--verify",
+            "-n",
+            server.nameserver,
+            "--allow-nonglobal",
+            "--format",
+            "json",
+        )
+        asked = list(server.queries)
+    finally:
+        server.close()
+    [citation] = r.json["citations"]
+    assert citation["zone"] == "bl.attacker-chosen.example"
+    assert citation["now"].startswith("skipped: a list the catalogue does not know")
+    assert not any("attacker-chosen" in q for q in asked)
+
+
+def test_verify_zone_lets_the_user_verify_a_list_the_catalogue_does_not_know(tmp_path, rbldnsd):
+    zone = "bl.local-list.example"
+    server = rbldnsd([RbldnsdZone(zone, "ip4set", [":127.0.0.2:", "127.0.0.2", RELAY])])
+    r = bounce_rate(
+        "--dir",
+        str(write_dir(tmp_path / "b", [_cites(zone)])),
+        "--verify",
+        "--verify-zone",
+        zone,
+        "-n",
+        server.nameserver,
+        "--allow-nonglobal",
+        "--format",
+        "json",
+    )
+    [citation] = r.json["citations"]
+    assert citation["now"] == "still listed" and r.code == 2

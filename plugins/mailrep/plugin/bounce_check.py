@@ -1,211 +1,106 @@
 """nagiosplugin objects for check_bounce_rate: measure, judge, and say it in one line.
 
-The first line leads to the problem: how many bounced of how many sent, and which blocklist
-the bounces cite for which address (``2 cite psbl.surriel.com for 185.56.87.12``) — the fact
-that sends the admin to a removal form instead of a day of guessing.
+The first line leads to the problem: what set the state (``1 hard bounce, critical above
+0``), how many bounced of how many sent, and which blocklist the bounces cite for which
+address (``2 cite psbl.surriel.com for 185.56.87.12``) — the fact that sends the admin to a
+removal form instead of a day of guessing. The measuring itself is
+:func:`mailrep.bounce.measure.measure`; this module only judges and words it.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections import Counter
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 import nagiosplugin
 
-from mailrep.bounce.tally import BounceRecord, BounceSummary, summarise
-from mailrep.errors import CannotJudge
+from mailrep.bounce.measure import Measurement
+from mailrep.bounce.tally import BounceRecord, BounceSummary
 from mailrep.plugin.dnsbl_check import InfoContext
-from mailrep.plugin.runtime import RunContext
+from mailrep.plugin.ranges import describe
 from mailrep.plugin.text import counted
 
 
-class Verification(dict):  # (zone, ip) -> "listed" | "not listed" | "error: ..." | "skipped: ..."
-    pass
+class BounceThresholds(NamedTuple):
+    """Nagios ranges (strings, or None for "never") for each judged count."""
+
+    warning: str | None
+    critical: str | None
+    hard_warning: str | None = None
+    hard_critical: str | None = None
+    blocked_warning: str | None = "0"
+    blocked_critical: str | None = None
 
 
 class BounceResource(nagiosplugin.Resource):
-    """Reads the source once; keeps the summary, denominator and verification for output."""
+    """Runs the measurement once and keeps it for the summary and the JSON document."""
 
-    def __init__(
-        self,
-        args: argparse.Namespace,
-        ctx: RunContext,
-        since: Any,
-        messages: Any,
-        imap: Any,
-        stats: Any,
-    ) -> None:
-        self.args = args
-        self.ctx = ctx
-        self.since = since
-        self._messages = messages
-        self.imap = imap
-        self.stats = stats
-        self.summary: BounceSummary | None = None
-        self.sent: int | None = None
-        self.sent_source = ""
-        self.verification = Verification()
+    def __init__(self, measure: Callable[[], Measurement], fetched: Callable[[], str]) -> None:
+        self._measure = measure
+        self._fetched = fetched
+        self.measurement: Measurement | None = None
 
     @property
     def name(self) -> str:
         return "BOUNCES"
 
-    def _window(self) -> Any:
-        limit = self.args.max_messages
-        for n, message in enumerate(self._messages):
-            if n >= limit:
-                break
-            arrived = message.arrived
-            if self.since is not None and arrived is not None and arrived < self.since:
-                continue
-            yield message
-
-    def _denominator(self) -> None:
-        args = self.args
-        if args.sent is not None:
-            if args.sent < 0:
-                raise CannotJudge("--sent must not be negative")
-            self.sent, self.sent_source = args.sent, "--sent"
-        elif args.postfix_log:
-            from mailrep.mail.postfix_log import count_file
-
-            counts = count_file(args.postfix_log, self.since)
-            self.sent = counts.sent + counts.bounced + counts.deferred
-            self.sent_source = (
-                f"Postfix log ({counts.sent} sent, {counts.bounced} bounced, "
-                f"{counts.deferred} deferred)"
-            )
-        elif args.sent_folder:
-            from mailrep.mail import sources
-
-            folder = _with_folder(self.imap, args.sent_folder)
-            self.sent = sum(1 for _ in sources.read_imap(folder, self.since, headers_only=True))
-            self.sent_source = f"IMAP folder {args.sent_folder}"
-
-    def _verify(self) -> None:
-        from mailrep.bounce.citation import PROVIDER_LISTS
-        from mailrep.dns.addresses import is_global, parse_ip
-        from mailrep.dns.resolver import system_nameservers
-        from mailrep.dnsbl import catalogue as zonecat
-        from mailrep.dnsbl.lookup import Item, LookupSettings, Status, lookup
-
-        assert self.summary is not None
-        pairs = [(z, ip) for (z, ip) in self.summary.citations() if ip]
-        if not pairs:
-            return
-        nameservers = list(self.args.nameserver) or system_nameservers()
-        if not nameservers:
-            raise CannotJudge("--verify: no nameserver (give -n or fix /etc/resolv.conf)")
-        catalogue = zonecat.load_default()
-        settings = LookupSettings(
-            nameservers,
-            query_timeout=self.args.query_timeout,
-            deadline=self.ctx.deadline,
-            self_test=False,
-            fetch_txt=False,
-        )
-        for zone_name, ip in pairs:
-            if zone_name in PROVIDER_LISTS:
-                self.verification[(zone_name, ip)] = "skipped: provider block, no DNS list"
-                continue
-            addr = parse_ip(ip)
-            if not self.args.allow_nonglobal and not is_global(addr):
-                self.verification[(zone_name, ip)] = "skipped: not a global address"
-                continue
-            zone = catalogue.get(zone_name)
-            if zone.dead:
-                self.verification[(zone_name, ip)] = f"skipped: dead list ({zone.dead})"
-                continue
-            report = lookup([Item.for_address(addr)], [zone], settings)
-            [verdict] = report.verdicts or [None]
-            if verdict is None:
-                self.verification[(zone_name, ip)] = "skipped: list does not take this kind"
-            elif verdict.status in (Status.LISTED, Status.POLICY):
-                self.verification[(zone_name, ip)] = "still listed"
-            elif verdict.status is Status.CLEAN:
-                self.verification[(zone_name, ip)] = "no longer listed"
-            else:
-                self.verification[(zone_name, ip)] = f"error: {verdict.error}"
-
-    def probe(self) -> list[nagiosplugin.Metric]:
-        from mailrep.bounce.analysis import analyse
-
-        self._denominator()
-        self.summary = s = summarise(self._window(), analyse)
-        if self.args.verify:
-            self._verify()
-        bounces = len(s.records)
-        resolved = self.resolved
-        metrics = [
-            nagiosplugin.Metric(
-                "bounces", bounces, min=0, context="bounces" if self.sent is None else "info"
-            ),
-            nagiosplugin.Metric("hard", s.hard, min=0),
-            nagiosplugin.Metric("blocked", s.blocked - resolved, min=0),
-            nagiosplugin.Metric("soft", s.count("soft"), min=0, context="info"),
-            nagiosplugin.Metric("throttle", s.count("throttle"), min=0, context="info"),
-            nagiosplugin.Metric("deferred", s.deferred, min=0, context="info"),
-            nagiosplugin.Metric("feedback", s.feedback, min=0, context="info"),
-        ]
-        if self.sent is not None:
-            metrics.append(nagiosplugin.Metric("sent", self.sent, min=0, context="info"))
-            metrics.append(nagiosplugin.Metric("rate", round(self.rate or 0.0, 3), "%", min=0))
-        if self.args.verify:
-            still = sum(1 for v in self.verification.values() if v == "still listed")
-            errors = sum(1 for v in self.verification.values() if v.startswith("error"))
-            metrics.append(nagiosplugin.Metric("still_listed", still, min=0))
-            metrics.append(nagiosplugin.Metric("verify_errors", errors, min=0))
-            metrics.append(nagiosplugin.Metric("resolved", resolved, min=0, context="info"))
-        return metrics
-
     @property
-    def resolved(self) -> int:
-        """Blocklist bounces whose cited address ``--verify`` found delisted since.
+    def fetched(self) -> str:
+        """What reading the source cost (``IMAP: fetched ...``), or ""."""
+        return self._fetched()
 
-        They happened, and are still counted as bounces, but the cause is gone: the
-        ``blocked`` count (and its WARNING) is for blocks that may still be biting.
-        """
-        if self.summary is None:
-            return 0
-        return sum(
-            1
-            for r in self.summary.records
-            if r.zone and self.verification.get((r.zone, r.blocked_ip)) == "no longer listed"
-        )
-
-    @property
-    def rate(self) -> float | None:
-        if self.sent is None or self.summary is None:
-            return None
-        bounces = len(self.summary.records)
-        if self.sent == 0:
-            return 100.0 if bounces else 0.0
-        return 100.0 * bounces / self.sent
+    def probe(self) -> Iterator[nagiosplugin.Metric]:
+        self.measurement = m = self._measure()
+        yield from measurement_metrics(m)
 
 
-def _with_folder(imap: Any, folder: str) -> Any:
-    if hasattr(imap, "_replace"):
-        return imap._replace(folder=folder)
-    import dataclasses
+def measurement_metrics(m: Measurement) -> Iterator[nagiosplugin.Metric]:
+    """The same labels on every run of one configuration, so graphs never break: ``blocked``
+    is there at 0, and with a sent count ``rate`` is there too (``U`` when the sent count is
+    smaller than the bounces and no rate can be given)."""
+    s = m.summary
+    judged_by_count = m.rate is None
+    yield nagiosplugin.Metric(
+        "bounces", m.bounces, min=0, context="bounces" if judged_by_count else "info"
+    )
+    yield nagiosplugin.Metric("hard", s.hard, min=0)
+    yield nagiosplugin.Metric("blocked", m.blocked, min=0)
+    yield nagiosplugin.Metric("soft", s.count("soft"), min=0, context="info")
+    yield nagiosplugin.Metric("throttle", s.count("throttle"), min=0, context="info")
+    yield nagiosplugin.Metric("deferred", s.deferred, min=0, context="info")
+    yield nagiosplugin.Metric("feedback", s.feedback, min=0, context="info")
+    if m.sent is not None:
+        yield nagiosplugin.Metric("sent", m.sent, min=0, context="info")
+        if m.rate is None:
+            yield nagiosplugin.Metric("rate", "U", context="undefined")
+        else:
+            yield nagiosplugin.Metric("rate", round(m.rate, 3), "%", min=0)
+    if m.verified:
+        yield nagiosplugin.Metric("still_listed", len(m.still_listed), min=0)
+        yield nagiosplugin.Metric("verify_errors", m.recheck_errors, min=0)
+        yield nagiosplugin.Metric("resolved", m.resolved, min=0, context="info")
 
-    return dataclasses.replace(imap, folder=folder)
+
+class UndefinedContext(nagiosplugin.Context):
+    """A value that cannot be given this run: perfdata ``U`` (the plugin guidelines' unknown
+    value), no effect on the state — the first line says why."""
+
+    def performance(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Performance:
+        return nagiosplugin.Performance(metric.name, "U")
 
 
-def bounce_contexts(args: argparse.Namespace, resource: BounceResource) -> list[Any]:
+def bounce_contexts(t: BounceThresholds) -> list[nagiosplugin.Context]:
     return [
-        nagiosplugin.ScalarContext("rate", args.warning, args.critical),
-        nagiosplugin.ScalarContext("bounces", args.warning, args.critical),
-        nagiosplugin.ScalarContext("hard", args.hard_warning, args.hard_critical),
-        nagiosplugin.ScalarContext("blocked", args.blocked_warning, args.blocked_critical),
+        nagiosplugin.ScalarContext("rate", t.warning, t.critical),
+        nagiosplugin.ScalarContext("bounces", t.warning, t.critical),
+        nagiosplugin.ScalarContext("hard", t.hard_warning, t.hard_critical),
+        nagiosplugin.ScalarContext("blocked", t.blocked_warning, t.blocked_critical),
         nagiosplugin.ScalarContext("still_listed", None, "0"),
         nagiosplugin.ScalarContext("verify_errors", "0", None),
+        UndefinedContext("undefined"),
         InfoContext("info"),
     ]
-
-
-def _window_text(args: argparse.Namespace) -> str:
-    return "in all mail" if args.since == "all" else f"in the last {args.since}"
 
 
 def citation_phrase(summary: BounceSummary, limit: int = 2) -> str:
@@ -213,47 +108,91 @@ def citation_phrase(summary: BounceSummary, limit: int = 2) -> str:
     for (zone, ip), n in summary.citations().most_common(limit):
         # "1 cites psbl.surriel.com", "2 cite ...": the verb agrees with the count
         parts.append(f"{counted(n, 'cites', 'cite')} {zone}" + (f" for {ip}" if ip else ""))
-    return "; ".join(parts)
+    return ", ".join(parts)
+
+
+_SETTER_NOUNS = {
+    "hard": ("hard bounce", "hard bounces"),
+    "blocked": ("blocklist bounce", "blocklist bounces"),
+    "still_listed": ("cited address still listed", "cited addresses still listed"),
+    "verify_errors": ("recheck error", "recheck errors"),
+}
+
+
+def _threshold(result: nagiosplugin.Result) -> str:
+    """``critical above 2``: the state word and the range that the value fell outside."""
+    ctx = result.context
+    state = result.state
+    spec = ctx.critical if state == nagiosplugin.Critical else ctx.warning
+    return f"{state.text} {describe(spec)}"
+
+
+def state_setters(results: nagiosplugin.Results) -> tuple[str, list[str]]:
+    """What set a non-OK state: the note for the rate/count head, and phrases for the rest."""
+    head = ""
+    others: list[str] = []
+    if results.most_significant_state == nagiosplugin.Ok:
+        return head, others
+    for result in results.most_significant:
+        if result.metric is None or not isinstance(result.context, nagiosplugin.ScalarContext):
+            continue
+        name = result.metric.name
+        if name in ("rate", "bounces"):
+            head = _threshold(result)
+        elif name in _SETTER_NOUNS:
+            one, many = _SETTER_NOUNS[name]
+            others.append(f"{counted(int(result.metric.value), one, many)}, {_threshold(result)}")
+    return head, others
 
 
 class BounceSummaryText(nagiosplugin.Summary):
-    def __init__(self, resource: BounceResource, ctx: RunContext) -> None:
+    def __init__(self, resource: BounceResource, window: str, verbose: int) -> None:
         self.r = resource
-        self.verbose_level = ctx.verbose
+        self.window = window
+        self.verbose_level = verbose
 
-    def _line(self) -> str:
-        s = self.r.summary
-        assert s is not None
-        n = len(s.records)
-        if self.r.sent is not None:
-            text = f"{n} of {self.r.sent} sent bounced ({self.r.rate:.1f}%)"
+    def _head(self, m: Measurement, note: str) -> str:
+        n = m.bounces
+        if m.sent is None:
+            text = f"{counted(n, 'bounce')} {self.window} (no sent count"
+        elif m.rate is None:
+            text = f"{counted(n, 'bounce')} {self.window} but only {m.sent} sent (no rate"
         else:
-            text = f"{counted(n, 'bounce')} {_window_text(self.r.args)} (no sent count)"
-        cited = citation_phrase(s)
+            text = f"{n} of {m.sent} sent bounced ({m.rate:.1f}%"
+        return text + (f", {note})" if note else ")")
+
+    def _line(self, results: nagiosplugin.Results | None) -> str:
+        m = self.r.measurement
+        assert m is not None
+        note, setters = state_setters(results) if results is not None else ("", [])
+        text = self._head(m, note)
+        if setters:
+            text = ", ".join(setters) + ": " + text
+        cited = citation_phrase(m.summary)
         if cited:
-            text += f"; {cited}"
-        still = [k for k, v in self.r.verification.items() if v == "still listed"]
-        if still:
-            text += f"; still listed: {', '.join(f'{ip} on {z}' for z, ip in still)}"
-        elif not cited and s.hard:
-            text += f"; {s.hard} hard"
+            text += f", {cited}"
+        if m.still_listed:
+            text += ", still listed: " + ", ".join(f"{ip} on {z}" for z, ip in m.still_listed)
+        elif not cited and m.summary.hard and not any("hard" in s for s in setters):
+            text += f", {m.summary.hard} hard"
         return text
 
     def ok(self, results: nagiosplugin.Results) -> str:
-        return self._line()
+        return self._line(results)
 
     def problem(self, results: nagiosplugin.Results) -> str:
-        if self.r.summary is None:
+        if self.r.measurement is None:
             return results.first_significant.hint or "check failed"
-        return self._line()
+        return self._line(results)
 
     def verbose(self, results: nagiosplugin.Results) -> list[str]:
-        s = self.r.summary
-        if s is None:
+        m = self.r.measurement
+        if m is None:
             return []
+        s = m.summary
         lines: list[str] = []
         for (zone, ip), n in s.citations().most_common():
-            state = self.r.verification.get((zone, ip))
+            state = m.recheck_text(zone, ip)
             extra = f" — now {state}" if state else ""
             who = ip or "an unnamed address"
             lines.append(f"blocklist {zone}: {counted(n, 'bounce')} for {who}{extra}")
@@ -265,15 +204,17 @@ class BounceSummaryText(nagiosplugin.Summary):
             f"{s.deferred} delay notices, {s.feedback} feedback reports, "
             f"{s.skipped} duplicates dropped"
         )
-        if self.r.sent_source:
-            lines.append(f"sent count from {self.r.sent_source}")
-        if self.r.stats is not None:
+        if m.sent_source:
+            lines.append(f"sent count from {m.sent_source}")
+        if m.sent_too_small:
             lines.append(
-                f"IMAP: fetched {self.r.stats.messages} messages, {self.r.stats.bytes} bytes"
+                f"the sent count ({m.sent}) is smaller than the bounces read ({m.bounces}): "
+                "no rate is given and -w/-c judge the number of bounces"
             )
+        if self.r.fetched:
+            lines.append(self.r.fetched)
         if self.verbose_level >= 1:
-            for rec in s.records:
-                lines.append(_record_line(rec))
+            lines.extend(_record_line(rec) for rec in s.records)
         return lines
 
 
@@ -292,12 +233,13 @@ def _record_line(rec: BounceRecord) -> str:
 
 
 def bounce_json(resource: BounceResource) -> dict[str, Any]:
-    s = resource.summary
-    if s is None:
+    m = resource.measurement
+    if m is None:
         return {"bounces": []}
+    s = m.summary
     return {
-        "sent": resource.sent,
-        "rate": None if resource.rate is None else round(resource.rate, 3),
+        "sent": m.sent,
+        "rate": None if m.rate is None else round(m.rate, 3),
         "messages": s.messages,
         "deferred": s.deferred,
         "feedback": s.feedback,
@@ -318,7 +260,7 @@ def bounce_json(resource: BounceResource) -> dict[str, Any]:
             for rec in s.records
         ],
         "citations": [
-            {"zone": z, "ip": ip, "bounces": n, "now": resource.verification.get((z, ip))}
+            {"zone": z, "ip": ip, "bounces": n, "now": m.recheck_text(z, ip)}
             for (z, ip), n in s.citations().most_common()
         ],
     }

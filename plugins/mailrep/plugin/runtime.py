@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import sys
 import time
@@ -247,7 +246,6 @@ def _failure(
     parser: PluginParser,
     timeout: float | None,
     verbose: int,
-    expected: tuple[type[BaseException], ...],
 ) -> tuple[str, list[str]]:
     """The UNKNOWN status text (and detail lines) for an exception that ended the run."""
     if isinstance(exc, UsageError):
@@ -258,7 +256,7 @@ def _failure(
         return f"missing dependency: {exc.name} (reinstall mailrep)", []
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted", []
-    if isinstance(exc, CannotJudge) or (expected and isinstance(exc, expected)):
+    if isinstance(exc, CannotJudge):
         return str(exc), []
     import traceback
 
@@ -285,7 +283,6 @@ def run(
     parser: PluginParser,
     build: Callable[[argparse.Namespace, RunContext], Outcome],
     argv: Sequence[str] | None = None,
-    expected_errors: tuple[type[BaseException], ...] = (),
     json_defaults: Callable[[], dict[str, Any]] = dict,
 ) -> NoReturn:
     """Parse, build and evaluate a check, print it, exit; UNKNOWN on anything unexpected.
@@ -326,7 +323,7 @@ def run(
         raise SystemExit(EXIT_UNKNOWN) from None
     except BaseException as exc:  # the contract: never a traceback, always a status line
         signal.setitimer(signal.ITIMER_REAL, 0)
-        text, lines = _failure(exc, parser, timeout, verbose, expected_errors)
+        text, lines = _failure(exc, parser, timeout, verbose)
         emit(
             label,
             EXIT_UNKNOWN,
@@ -352,8 +349,3 @@ def run(
         verbose=verbose,
         checked_at=checked_at,
     )
-
-
-def env_or(value: str | None, var: str) -> str | None:
-    """An option's value, else the environment variable's (for secrets kept off argv)."""
-    return value if value else os.environ.get(var) or None

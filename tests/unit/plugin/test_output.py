@@ -5,7 +5,6 @@ import re
 
 from hypothesis import given
 from hypothesis import strategies as st
-
 from mailrep import __version__
 from mailrep.plugin.output import bounded, check_time, json_text, nagios_text, status_line
 
