@@ -88,7 +88,6 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     from mailrep.dnsbl.lookup import lookup
     from mailrep.dnsbl.targets import build_targets
     from mailrep.plugin import dnsbl_check as bc
-    from mailrep.plugin.blocklist_text import count_of
     from mailrep.plugin.dnsbl_options import blocklist_config, catalogue_from, catalogue_listing
 
     if args.list_zones:
@@ -104,16 +103,13 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         allow_nonglobal=args.allow_nonglobal,
         max_addresses=args.max_addresses,
     )
-    resource = bc.BlocklistResource(
-        LABEL, lambda: lookup(targets.items, config.zones, config.settings), targets.items
+    return bc.dnsbl_outcome(
+        args,
+        ctx.verbose,
+        targets.items,
+        lambda: lookup(targets.items, config.zones, config.settings),
+        targets.notes,
     )
-    what = targets.items[0].text if len(targets.items) == 1 else count_of(targets.items)
-    check = bc.VerdictCheck(
-        resource,
-        *bc.blocklist_contexts(args),
-        bc.BlocklistSummary(resource, what, ctx.verbose, targets.notes),
-    )
-    return Outcome(check, lambda: {**bc.blocklist_json(resource), "notes": targets.notes})
 
 
 def json_defaults() -> dict[str, list[object]]:

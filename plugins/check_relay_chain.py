@@ -196,7 +196,6 @@ def _obtain(args: argparse.Namespace, ctx: RunContext, mode: str) -> Obtained:
 
 def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     from mailrep.plugin import relay_check as rc
-    from mailrep.plugin.dnsbl_check import VerdictCheck
     from mailrep.plugin.dnsbl_options import blocklist_config, catalogue_from, catalogue_listing
     from mailrep.relay.chain import Examination, examine
 
@@ -223,13 +222,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         exam.chain.notes.extend(notes)
         return exam
 
-    resource = rc.RelayChainResource(acquire)
-    check = VerdictCheck(
-        resource,
-        *rc.relay_contexts(args, resource, args.auth_fail_state),
-        rc.RelayChainSummary(resource, ctx.verbose),
-    )
-    return Outcome(check, lambda: rc.exam_json(resource.exam))
+    return rc.relay_outcome(args, ctx.verbose, acquire)
 
 
 def json_defaults() -> dict[str, object]:

@@ -19,6 +19,7 @@ from mailrep.dnsbl.judgement import Judgement, judge
 from mailrep.dnsbl.lookup import Item, Report, Status, Verdict
 from mailrep.plugin import blocklist_text as words
 from mailrep.plugin.blocklist_text import count_errors
+from mailrep.plugin.runtime import Outcome
 
 
 def blocklist_metrics(report: Report, judgement: Judgement) -> Iterator[nagiosplugin.Metric]:
@@ -238,3 +239,22 @@ def blocklist_json(resource: BlocklistResource) -> dict[str, Any]:
         "zones": zones_json(report),
         "targets": targets_json(report, judgement),
     }
+
+
+def dnsbl_outcome(
+    args: argparse.Namespace,
+    verbose: int,
+    items: Sequence[Item],
+    run: Callable[[], Report],
+    notes: Sequence[str] = (),
+) -> Outcome:
+    """check_dnsbl's check: ``run`` gives the lookup report for ``items``; the rest is the
+    wiring every run shares (and the property tests run with reports they build)."""
+    resource = BlocklistResource("DNSBL", run, items)
+    what = items[0].text if len(items) == 1 else words.count_of(list(items))
+    check = VerdictCheck(
+        resource,
+        *blocklist_contexts(args),
+        BlocklistSummary(resource, what, verbose, list(notes)),
+    )
+    return Outcome(check, lambda: {**blocklist_json(resource), "notes": list(notes)})

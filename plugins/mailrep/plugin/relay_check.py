@@ -2,10 +2,10 @@
 
 An :class:`~mailrep.relay.chain.Examination` is what one run learnt about a message's path;
 this module turns it into metrics (listed and policy-listed hops, lookup errors, failed
-SPF/DKIM/DMARC at the receiver, delivery time), states, a first line that names the hop
-(``hop 2 av1.provider.example [185.56.87.12] listed on psbl.surriel.com``), the numbered
-chain as long output, and the ``--format json`` document. The blocklist parts are shared with
-check_dnsbl through :mod:`mailrep.plugin.dnsbl_check`.
+SPF/DKIM/DMARC at the receiver, delivery time), states and a first line that names the hop
+(``hop 2 av1.provider.example [185.56.87.12] listed on psbl.surriel.com``). The numbered
+chain as long output and the ``--format json`` document are :mod:`mailrep.plugin.relay_text`'s;
+the blocklist parts are shared with check_dnsbl through :mod:`mailrep.plugin.dnsbl_check`.
 
 Kept apart from the chain analysis so that one stays free of nagiosplugin; the plugin module
 stays thin and imports this only when a check really runs, so ``-V`` and ``-h`` load none
@@ -23,15 +23,16 @@ from mailrep.dns.addresses import parse_ip
 from mailrep.dnsbl.judgement import Judgement, judge
 from mailrep.dnsbl.lookup import Item, Status
 from mailrep.plugin import blocklist_text as words
+from mailrep.plugin import relay_text as rt
 from mailrep.plugin.dnsbl_check import (
+    VerdictCheck,
     blocklist_contexts,
     blocklist_metrics,
     tolerated,
-    verdict_json,
-    zones_json,
 )
+from mailrep.plugin.runtime import Outcome
 from mailrep.plugin.text import counted
-from mailrep.relay.chain import ENTRY, RECEIVER, SENDER, ChainHop, Examination
+from mailrep.relay.chain import Examination
 from mailrep.relay.obtain import NotDelivered
 
 AUTH_STATES = {"ok": 0, "warning": 1, "critical": 2}
@@ -105,15 +106,11 @@ class AuthContext(nagiosplugin.Context):
         exam = self._exam()
         if metric.value and exam is not None:
             failed = ", ".join(r.describe() for r in exam.auth.failures)
-            return self.result_cls(self._state, f"{failed} at {_auth_where(exam)}", metric)
+            return self.result_cls(self._state, f"{failed} at {rt.auth_where(exam)}", metric)
         return self.result_cls(nagiosplugin.Ok, None, metric)
 
     def performance(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Performance:
         return nagiosplugin.Performance(metric.name, metric.value, "", min=0)
-
-
-def _auth_where(exam: Examination) -> str:
-    return ", ".join(exam.auth_by) or "the receiver"
 
 
 class DeliveredContext(nagiosplugin.Context):
@@ -174,24 +171,6 @@ def relay_contexts(
     ]
 
 
-def hops_listing_phrase(exam: Examination) -> str:
-    """``hop 3 av1.provider.example [185.56.87.12] listed on psbl.surriel.com``, per listed
-    or policy-listed hop (the first few; then how many more)."""
-    parts = []
-    for hop in exam.chain.hops:
-        if not hop.checked or hop.ip is None:
-            continue
-        verdicts = exam.verdicts_for(hop.ip)
-        bits = []
-        for status, verb in ((Status.LISTED, "listed on"), (Status.POLICY, "policy-listed on")):
-            hit = [v for v in verdicts if v.status is status]
-            if hit:
-                bits.append(f"{verb} {words.zone_names(hit)}")
-        if bits:
-            parts.append(f"{hop.label()} {' and '.join(bits)}")
-    return words.first_of(parts)
-
-
 #: Contexts whose hint the first line gives when they set the state, in this order.
 _HINTED = ("delivered", "delivery", "auth")
 
@@ -207,14 +186,6 @@ def _hints(results: nagiosplugin.Results, state: Any) -> list[str]:
             if r.metric is not None and r.metric.context == name and r.state == state and r.hint
         ]
     return hints
-
-
-def _hop_namer(exam: Examination) -> Callable[[Item], str]:
-    def name(item: Item) -> str:
-        hops = exam.chain.hops_with_ip(item.text)
-        return hops[0].label() if hops else item.text
-
-    return name
 
 
 class RelayChainSummary(nagiosplugin.Summary):
@@ -244,7 +215,7 @@ class RelayChainSummary(nagiosplugin.Summary):
         if exam is None:
             return results.first_significant.hint or "check failed"
         parts = []
-        listing = hops_listing_phrase(exam)
+        listing = rt.hops_listing_phrase(exam)
         if listing:
             parts.append(listing)
             if tolerated(results, "listed", "policy"):
@@ -256,7 +227,7 @@ class RelayChainSummary(nagiosplugin.Summary):
         if state == nagiosplugin.Ok and exam.delivery is not None:
             parts.append(f"delivered in {exam.delivery:.1f}s")
         if exam.report is not None and judgement is not None:
-            parts += words.unjudged_phrases(exam.report, judgement, _hop_namer(exam))
+            parts += words.unjudged_phrases(exam.report, judgement, rt.hop_namer(exam))
             errors = words.errors_phrase(exam.report)
             if errors:
                 parts.append(errors)
@@ -280,118 +251,16 @@ class RelayChainSummary(nagiosplugin.Summary):
             ]
         if exam is None:
             return []
-        return chain_lines(exam, self.verbose_level, self.resource.judgement)
+        return rt.chain_lines(exam, self.verbose_level, self.resource.judgement)
 
 
-def _seconds(value: float | None) -> str:
-    return "" if value is None else f"+{value:g}s" if value >= 0 else f"{value:g}s (clock skew)"
-
-
-def hop_line(exam: Examination, hop: ChainHop) -> str:
-    h = hop.hop
-    parts = [hop.label()]
-    if h.helo and h.helo != hop.name:
-        parts.append(f"helo={h.helo}")
-    parts.append(f"-> {h.by or '?'}")
-    if h.protocol:
-        parts.append(h.protocol)
-    if hop.delay is not None:
-        parts.append(_seconds(hop.delay))
-    where = {SENDER: "sender side", ENTRY: "entry, written by the receiver", RECEIVER: "receiver"}
-    text = " ".join(parts) + f" [{where[hop.side]}]"
-    if not hop.checked:
-        return f"{text}: not checked ({hop.skip_reason})"
-    status = exam.hop_status(hop)
-    checks = [status.upper() if status in ("listed", "policy") else status or "not looked up"]
-    verdicts = exam.verdicts_for(hop.ip or "")
-    listed = [v for v in verdicts if v.status in (Status.LISTED, Status.POLICY)]
-    if listed:
-        checks[0] += f" on {words.zone_names(listed)}"
-    ptr = exam.fcrdns.get(hop.ip or "")
-    if ptr is not None:
-        checks.append(ptr.describe())
-        match = ptr.helo_matches(h.helo)
-        if match is False:
-            checks.append("HELO is not a PTR name")
-    return f"{text}: {'; '.join(checks)}"
-
-
-def chain_lines(exam: Examination, verbose: int, judgement: Judgement | None = None) -> list[str]:
-    chain = exam.chain
-    lines = [
-        f"chain of {counted(len(chain.hops), 'hop')} (hop 1 = origin), "
-        f"receiver {', '.join(chain.receiver)}"
-        + (f", from {exam.source}" if exam.source else "")
-        + ":"
-    ]
-    lines += [hop_line(exam, h) for h in chain.hops]
-    lines.append(f"authentication at {_auth_where(exam)}: {exam.auth.describe()}")
-    if exam.delivery is not None:
-        lines.append(f"delivery (round trip): {exam.delivery:.2f}s")
-    lines += chain.notes
-    if exam.unchecked:
-        lines.append(exam.unchecked)
-    if exam.report is not None:
-        lines += words.verdict_lines(exam.report, verbose, judgement)
-    return lines
-
-
-def exam_json(exam: Examination | None) -> dict[str, Any]:
-    """What ``--format json`` adds: the chain hop by hop, with each hop's checks (also when
-    no hop could be checked: the parsed chain is what a user needs then). Without an
-    examination, nothing: the plugin's defaults give every key."""
-    if exam is None:
-        return {}
-    hops = []
-    for hop in exam.chain.hops:
-        h = hop.hop
-        ptr = exam.fcrdns.get(hop.ip or "")
-        verdicts = exam.verdicts_for(hop.ip or "") if hop.checked else []
-        hops.append(
-            {
-                "hop": hop.number,
-                "ip": h.ip,
-                "helo": h.helo,
-                "rdns": h.rdns,
-                "from": h.from_name,
-                "by": h.by,
-                "protocol": h.protocol,
-                "authenticated": h.authenticated,
-                "id": h.id,
-                "timestamp": h.timestamp.isoformat() if h.timestamp else None,
-                "delay": hop.delay,
-                "side": hop.side,
-                "trusted": hop.trusted,
-                "public": hop.public,
-                "checked": hop.checked,
-                "skip_reason": hop.skip_reason or None,
-                "status": exam.hop_status(hop) or None,
-                "fcrdns": None
-                if ptr is None
-                else {
-                    "ptr": list(ptr.names),
-                    "confirmed": list(ptr.confirmed),
-                    "ok": ptr.ok,
-                    "error": ptr.error or None,
-                    "helo_matches_ptr": ptr.helo_matches(h.helo),
-                },
-                "blocklists": [verdict_json(v) for v in verdicts],
-            }
-        )
-    entry = exam.chain.entry_hop
-    return {
-        "hops": hops,
-        "entry_hop": entry.number,
-        "receiver": exam.chain.receiver,
-        "relay_delay": exam.chain.relay_delay,
-        "delivery": exam.delivery,
-        "source": exam.source or None,
-        "authentication": {
-            "authserv_ids": exam.auth_by,
-            **{m: r.result for m, r in exam.auth.verdicts.items()},
-            "failures": [r.method for r in exam.auth.failures],
-        },
-        "notes": exam.chain.notes,
-        "zones": zones_json(exam.report) if exam.report is not None else [],
-        "unchecked": exam.unchecked or None,
-    }
+def relay_outcome(args: Any, verbose: int, acquire: Callable[[], Examination]) -> Outcome:
+    """check_relay_chain's check: ``acquire`` gets and examines the message; the rest is the
+    wiring every run shares (and the property tests run with examinations they build)."""
+    resource = RelayChainResource(acquire)
+    check = VerdictCheck(
+        resource,
+        *relay_contexts(args, resource, args.auth_fail_state),
+        RelayChainSummary(resource, verbose),
+    )
+    return Outcome(check, lambda: rt.exam_json(resource.exam))
