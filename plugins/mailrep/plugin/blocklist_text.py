@@ -116,10 +116,18 @@ def unjudged_phrases(
     by_kind: dict[str, list[Item]] = defaultdict(list)
     for item in judgement.uncovered:
         by_kind[item_kind(item)].append(item)
+    checked = _kinds_checked(report)
     for kind, items in by_kind.items():
-        plural = kind + ("es" if kind.endswith("address") else "s")
-        what = f"{kind} {name(items[0])}" if len(items) == 1 else counted(len(items), kind, plural)
-        parts.append(f"no list covers {what} (the lists check {_kinds_checked(report)} only)")
+        named = name(items[0])
+        if len(items) > 1:
+            plural = kind + ("es" if kind.endswith("address") else "s")
+            parts.append(f"no list covers {counted(len(items), kind, plural)} "
+                         f"(the lists check {checked} only)")  # fmt: skip
+        elif named == items[0].text:
+            parts.append(f"no list covers {kind} {named} (the lists check {checked} only)")
+        else:  # a relay hop, named by its label
+            family = kind.split()[0]
+            parts.append(f"no list covers {named} ({family}, the lists check {checked} only)")
     if judgement.unanswered and report.usable:
         items = judgement.unanswered
         what = name(items[0]) if len(items) == 1 else count_of(items)
