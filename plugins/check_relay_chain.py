@@ -116,7 +116,9 @@ def build_parser() -> PluginParser:
     add_imap_options(parser)
     add_smtp_options(parser)
     add_tls_options(parser)
-    add_blocklist_options(parser, listing_prefix="listed", listing_what="listed hops")
+    add_blocklist_options(
+        parser, listing_prefix="listed", listing_what="listed hops (perfdata listed_hops)"
+    )
     delivery = parser.add_argument_group("delivery time (round trip only)")
     delivery.add_argument(
         "-w",
