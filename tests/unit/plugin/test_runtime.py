@@ -81,3 +81,13 @@ def test_a_failure_message_with_a_line_break_stays_one_status_line(capsys):
     out = capsys.readouterr().out
     assert done.value.code == 3
     assert out == "X UNKNOWN - the mailbox is gone  DNSBL OK - forged\n"
+
+
+def test_list_zones_prints_a_users_catalogue_without_control_characters(capsys, tmp_path):
+    catalogue = tmp_path / "zones.toml"
+    catalogue.write_text(
+        '[[zone]]\nname = "own.example.test"\ndescription = "own\\u001b[2J list\\r\\nforged"\n'
+    )
+    code, out = run_main(check_dnsbl.main, ["--zones-file", str(catalogue), "--list-zones"], capsys)
+    [line] = [x for x in out.splitlines() if "own.example.test" in x]
+    assert code == 0 and line.endswith("own[2J list  forged") and "\x1b" not in out
