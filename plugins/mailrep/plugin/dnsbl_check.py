@@ -68,25 +68,33 @@ def blocklist_contexts(args: argparse.Namespace, listing_prefix: str = "") -> li
     ]
 
 
-class VerdictCheck(nagiosplugin.Check):
-    """A Check whose UNKNOWN for *some* unjudged targets does not hide a CRITICAL.
+def verdict_state(results: nagiosplugin.Results) -> Any:
+    """The worst state of ``results``, except that UNKNOWN for *some* unjudged targets does
+    not hide a CRITICAL.
 
     nagiosplugin ranks UNKNOWN above CRITICAL. When one target is listed and another cannot
     be judged (an AAAA against IPv4-only lists), the listing is a known emergency: the state
     stays CRITICAL (as the Monitoring Plugins' own state ordering has it) and the first line
     names both.
     """
+    worst = results.most_significant_state
+    if worst != nagiosplugin.Unknown:
+        return worst
+    unknown = [r for r in results if r.state == nagiosplugin.Unknown]
+    only_unjudged = all(r.metric is not None and r.metric.context == "judged" for r in unknown)
+    if only_unjudged and any(r.state == nagiosplugin.Critical for r in results):
+        return nagiosplugin.Critical
+    return worst
+
+
+class VerdictCheck(nagiosplugin.Check):
+    """A Check whose state is :func:`verdict_state`."""
 
     @property
     def state(self) -> Any:
-        worst = super().state
-        if worst != nagiosplugin.Unknown:
-            return worst
-        unknown = [r for r in self.results if r.state == nagiosplugin.Unknown]
-        only_unjudged = all(r.metric is not None and r.metric.context == "judged" for r in unknown)
-        if only_unjudged and any(r.state == nagiosplugin.Critical for r in self.results):
-            return nagiosplugin.Critical
-        return worst
+        if not self.results:
+            return super().state
+        return verdict_state(self.results)
 
 
 def tolerated(results: nagiosplugin.Results, *contexts: str) -> bool:

@@ -29,6 +29,7 @@ from mailrep.plugin.dnsbl_check import (
     blocklist_contexts,
     blocklist_metrics,
     tolerated,
+    verdict_state,
 )
 from mailrep.plugin.runtime import Outcome
 from mailrep.plugin.text import counted
@@ -239,7 +240,7 @@ class RelayChainSummary(nagiosplugin.Summary):
         return self._line(results, nagiosplugin.Ok)
 
     def problem(self, results: nagiosplugin.Results) -> str:
-        return self._line(results, results.most_significant_state)
+        return self._line(results, verdict_state(results))
 
     def verbose(self, results: nagiosplugin.Results) -> list[str]:
         exam = self.resource.exam

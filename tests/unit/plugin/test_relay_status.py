@@ -71,3 +71,18 @@ def test_an_ipv4_chain_against_ipv6_lists_is_unknown_naming_the_hops():
         "RELAY CHAIN UNKNOWN - 2 of 3 hops checked, no list covers 2 IPv4 addresses "
         "(the lists check IPv6 only)"
     )
+
+
+def test_a_listed_hop_beside_an_uncovered_ipv6_hop_stays_critical_and_names_both():
+    chain = build_chain(
+        message([("192.0.2.1", True), ("2001:db8::2", False), ("192.0.2.3", False)]),
+        allow_nonglobal=True,
+    )
+    items = [address(ip) for ip in chain.checked_ips]
+    report = report_of(items, {("192.0.2.3", "v4a.example"): "listed"})
+    out = run_relay(Examination(chain, report, {}, summarise([]), []), [])
+    assert out.code == 2
+    assert out.summary == (
+        "hop 3 h3.example [192.0.2.3] listed on v4a.example, no list covers hop 2 h2.example "
+        "[2001:db8::2] (IPv6, the lists check IPv4 only)"
+    )
