@@ -107,14 +107,21 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         args,
         ctx.verbose,
         targets.items,
-        lambda: lookup(targets.items, config.zones, config.settings),
+        lambda: lookup(targets.items, config.zones, config.settings, targets.errors),
         targets.notes,
     )
 
 
-def json_defaults() -> dict[str, list[object]]:
+def json_defaults() -> dict[str, object]:
     """The keys check_dnsbl's JSON adds, empty, for a run that ends before it has them."""
-    return {"results": [], "zones": [], "targets": [], "notes": []}
+    return {
+        "results": [],
+        "zones": [],
+        "targets": [],
+        "notes": [],
+        "resolver_fault": None,
+        "target_errors": [],
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

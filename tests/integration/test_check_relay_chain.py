@@ -142,7 +142,9 @@ def test_ipv6_relay_is_checked_on_an_ipv6_list(rbldnsd):
                 "bl.example.test",
                 "ip6trie",
                 [":127.0.0.2:v6 listed", "::FFFF:7F00:2", "2a01:4f8:c17:5c1::2"],
-            )
+            ),
+            # An ad-hoc zone is asked for both test entries, the IPv4 one too: serve both.
+            RbldnsdZone("bl.example.test", "ip4set", [":127.0.0.2:x", "127.0.0.2"]),
         ]
     )
     r = run_plugin(

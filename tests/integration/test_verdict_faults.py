@@ -166,7 +166,8 @@ def test_a_failing_list_is_named_beside_a_listed_relay(lists):
 
 
 DNSBL_KEYS = {"plugin", "version", "time", "state", "exit_code", "summary", "perfdata",
-              "details", "results", "zones", "targets", "notes"}  # fmt: skip
+              "details", "results", "zones", "targets", "notes", "resolver_fault",
+              "target_errors"}  # fmt: skip
 
 
 def test_check_dnsbl_json_has_the_same_keys_in_every_state(lists):

@@ -9,7 +9,8 @@ and an OK is only honest when *every* target got an answer the check can stand b
   RFC 5782 self-test) has no trusted answer: it is *unanswered*.
 
 A trusted answer is listed, policy-listed or clean, from a zone whose self-test passed (or
-was not run: ``--no-self-test`` is the user's explicit choice). This module only sorts
+was not run: ``--no-self-test`` is the user's explicit choice), through a resolver that does
+not fail every zone's self-test alike. This module only sorts
 facts; the plugins decide states and wording.
 """
 
@@ -38,8 +39,13 @@ def zone_trusted(report: Report, zone: Zone) -> bool:
 
 
 def trusted(report: Report, verdict: Verdict) -> bool:
-    """A usable answer from a zone whose self-test passed."""
-    return verdict.status in _USABLE and zone_trusted(report, verdict.zone)
+    """A usable answer from a zone whose self-test passed, through a resolver that reaches
+    the lists (no :attr:`~mailrep.dnsbl.lookup.Report.resolver_fault`)."""
+    return (
+        report.resolver_fault is None
+        and verdict.status in _USABLE
+        and zone_trusted(report, verdict.zone)
+    )
 
 
 class Judgement(NamedTuple):

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from mailrep.dnsbl.judgement import Judgement, item_kind, zone_trusted
-from mailrep.dnsbl.lookup import Item, Report, Status, Verdict
+from mailrep.dnsbl.lookup import Exchange, Item, Report, Status, Verdict
 from mailrep.plugin.text import counted
 
 #: Listing lines in full per ``-v`` level (higher levels: all); the rest are counted per zone.
@@ -71,13 +71,14 @@ def untrusted_zones(report: Report) -> list[str]:
 
 
 def count_errors(report: Report) -> int:
-    """Failed lookups plus one per broken, suspect or untested zone (each is a reason to
-    look)."""
+    """Failed lookups plus one per broken, suspect or untested zone and per failed address
+    lookup of a target (each is a reason to look)."""
     return (
         len(report.by_status(Status.ERROR, Status.BROKEN))
         + len(report.broken_zones)
         + len(report.suspect_zones)
         + len(untrusted_zones(report))
+        + len(report.target_errors)
     )
 
 
@@ -86,8 +87,11 @@ def _short(error: str) -> str:
 
 
 def errors_phrase(report: Report) -> str:
-    """``errors: a (timeout), b broken``: each failing zone once, the first few named."""
-    parts: list[str] = []
+    """``errors: a (timeout), b broken``: each failing zone once, the first few named.
+    Empty for a resolver that fails every zone's self-test: its fault is the whole line."""
+    if report.resolver_fault is not None:  # said instead of everything else
+        return ""
+    parts: list[str] = list(report.target_errors)
     failed: dict[str, list[str]] = defaultdict(list)
     for v in report.by_status(Status.ERROR):
         failed[v.zone_shown].append(_short(v.error))
@@ -187,6 +191,8 @@ def dnsbl_status(
     ``what`` names the targets (one address, or "256 items"); ``tolerated``: the listings
     found are within the thresholds (the state is not theirs).
     """
+    if report.resolver_fault is not None:  # the truth once, not one line per list
+        return report.resolver_fault.message
     listing = listing_phrase(report)
     parts: list[str] = []
     if listing:
@@ -256,8 +262,16 @@ def _grouped(tag: str, verdicts: Sequence[Verdict], verbose: int) -> list[str]:
 
 
 def health_lines(report: Report) -> list[str]:
-    lines = [f"BROKEN ZONE: {h.zone_shown} {h.detail}" for h in report.broken_zones]
-    lines += [f"SUSPECT ZONE: {h.zone_shown} {h.detail}" for h in report.suspect_zones]
+    """Zone health, and what no zone is to blame for: the resolver, a target's own lookup."""
+    lines = []
+    if report.resolver_fault is not None:
+        lines.append(f"RESOLVER: {report.resolver_fault.message}")
+    lines += [
+        f"ERROR: {e}: the addresses it would give are not checked" for e in report.target_errors
+    ]
+    lines += [f"BROKEN ZONE: {h.zone_shown} {h.detail}" for h in report.broken_zones]
+    if report.resolver_fault is None:
+        lines += [f"SUSPECT ZONE: {h.zone_shown} {h.detail}" for h in report.suspect_zones]
     lines += [
         f"SELF-TEST FAILED: {report.health[name].zone_shown}: {report.health[name].error} "
         "(its answers are not trusted)"
@@ -312,9 +326,17 @@ def verdict_lines(report: Report, verbose: int, judgement: Judgement | None = No
             extra = f" ({h.error})" if h.error else ""
             lines.append(f"self-test {h.zone_shown}: {state}{extra}")
     if verbose >= 3:
-        for v in report.verdicts:
-            lines.append(
-                f"query {v.query_shown} -> {v.status.value} {','.join(v.codes) or '-'} "
-                f"{v.error} {v.elapsed * 1000:.1f} ms"
-            )
+        lines += [exchange_line(x) for x in report.exchanges]
     return lines
+
+
+def exchange_line(x: Exchange) -> str:
+    """One DNS question at -vvv: who was asked, the rcode and the answer as received."""
+    answer = ", ".join(x.records) or "-"
+    if x.cnames:
+        answer = f"CNAME {' -> '.join(x.cnames)}, {answer}"
+    error = f", error: {x.error}" if x.error else ""
+    return (
+        f"dns {x.purpose} {x.name} {x.rdtype} @{x.nameserver}: rcode {x.rcode}, answer "
+        f"{answer}{error} ({x.elapsed * 1000:.1f} ms)"
+    )

@@ -31,6 +31,10 @@ def blocklist_metrics(report: Report, judgement: Judgement) -> Iterator[nagiospl
     yield nagiosplugin.Metric("unjudged", len(judgement.unjudged), min=0, context="judged")
 
 
+#: The hint of an UNKNOWN for some targets while others were judged (see verdict_state).
+PARTLY_JUDGED = "some targets could not be judged"
+
+
 class JudgedContext(nagiosplugin.Context):
     """UNKNOWN while any target has no trusted answer from a list that applies to it."""
 
@@ -38,9 +42,12 @@ class JudgedContext(nagiosplugin.Context):
         super().__init__("judged")
 
     def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
-        if metric.value:
-            return self.result_cls(nagiosplugin.Unknown, "a target could not be judged", metric)
-        return self.result_cls(nagiosplugin.Ok, None, metric)
+        if not metric.value:
+            return self.result_cls(nagiosplugin.Ok, None, metric)
+        judgement = getattr(resource, "judgement", None)
+        partly = judgement is not None and bool(judgement.judged)
+        hint = PARTLY_JUDGED if partly else "no target could be judged"
+        return self.result_cls(nagiosplugin.Unknown, hint, metric)
 
     def performance(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Performance:
         return nagiosplugin.Performance(metric.name, metric.value, "", min=0)
@@ -75,14 +82,15 @@ def verdict_state(results: nagiosplugin.Results) -> Any:
     nagiosplugin ranks UNKNOWN above CRITICAL. When one target is listed and another cannot
     be judged (an AAAA against IPv4-only lists), the listing is a known emergency: the state
     stays CRITICAL (as the Monitoring Plugins' own state ordering has it) and the first line
-    names both.
+    names both. When no target could be judged (every answer untrusted, a resolver that
+    does not reach the lists), nothing is known and UNKNOWN stays.
     """
     worst = results.most_significant_state
     if worst != nagiosplugin.Unknown:
         return worst
     unknown = [r for r in results if r.state == nagiosplugin.Unknown]
-    only_unjudged = all(r.metric is not None and r.metric.context == "judged" for r in unknown)
-    if only_unjudged and any(r.state == nagiosplugin.Critical for r in results):
+    partly = all(r.metric is not None and r.hint == PARTLY_JUDGED for r in unknown)
+    if partly and any(r.state == nagiosplugin.Critical for r in results):
         return nagiosplugin.Critical
     return worst
 
@@ -241,11 +249,14 @@ def targets_json(report: Report, judgement: Judgement) -> list[dict[str, Any]]:
 def blocklist_json(resource: BlocklistResource) -> dict[str, Any]:
     report, judgement = resource.report, resource.judgement
     if report is None or judgement is None:
-        return {"results": [], "zones": [], "targets": []}
+        return {"results": [], "zones": [], "targets": [], "resolver_fault": None,
+                "target_errors": []}  # fmt: skip
     return {
         "results": verdicts_json(report),
         "zones": zones_json(report),
         "targets": targets_json(report, judgement),
+        "resolver_fault": report.resolver_fault.message if report.resolver_fault else None,
+        "target_errors": list(report.target_errors),
     }
 
 

@@ -215,6 +215,9 @@ class RelayChainSummary(nagiosplugin.Summary):
         exam, judgement = self.resource.exam, self.resource.judgement
         if exam is None:
             return results.first_significant.hint or "check failed"
+        if exam.report is not None and exam.report.resolver_fault is not None:
+            # No answer of the run is believed, listings included: the truth once.
+            return ", ".join([exam.report.resolver_fault.message, *_hints(results, state)])
         parts = []
         listing = rt.hops_listing_phrase(exam)
         if listing:

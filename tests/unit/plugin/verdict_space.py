@@ -19,7 +19,8 @@ from typing import Any, NamedTuple
 import nagiosplugin
 from hypothesis import strategies as st
 from mailrep.dnsbl.catalogue import Answer, Meaning, Zone
-from mailrep.dnsbl.lookup import Item, Report, Status, Verdict, ZoneHealth, applies
+from mailrep.dnsbl.lookup import Exchange, Item, Report, Status, Verdict, ZoneHealth, applies
+from mailrep.dnsbl.selftest import ResolverFault
 from mailrep.plugin.runtime import run
 
 STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
@@ -134,7 +135,19 @@ def reports(draw: Any, items: Sequence[Item]) -> Report:
         for z in zones
         if (h := make_health(z, health[z.name])) is not None and any(applies(z, i) for i in items)
     }
-    return Report(verdicts, tested, list(zones), 0.05, len(verdicts))
+    fault = None
+    if draw(st.integers(0, 9)) == 0:  # every test entry failed alike: the resolver's fault
+        fault = ResolverFault(("127.0.0.54",), "answers NXDOMAIN for", len(zones))
+    # A hostname whose AAAA (or A) lookup failed: an error of that target.
+    hostnames = sorted({i.label for i in items if i.label})
+    failed = draw(st.lists(st.sampled_from(hostnames), unique=True)) if hostnames else []
+    target_errors = tuple(f"{h}: AAAA lookup failed ({draw(NASTY)}SERVFAIL)" for h in failed)
+    exchanges = tuple(
+        Exchange("query", v.query_shown, "A", "127.0.0.1:53", "NOERROR", v.codes, v.error, 0.01)
+        for v in verdicts
+    )
+    return Report(verdicts, tested, list(zones), 0.05, len(verdicts), fault, exchanges,
+                  target_errors)  # fmt: skip
 
 
 def _range(options: Sequence[str | None]) -> Any:
