@@ -70,10 +70,14 @@ class Judgement(NamedTuple):
 def judge(report: Report, items: Sequence[Item]) -> Judgement:
     """Sort ``items`` (the targets the report was asked about) by what the report says."""
     targets = list(dict.fromkeys(items))
-    applicable = [z for z in report.zones if any(applies(z, i) for i in targets)]
-    uncovered = [i for i in targets if not any(applies(z, i) for z in report.zones)]
+    # Which zones apply depends only on the kind of target: ask once per kind, not per target.
+    kinds = {item_kind(i): i for i in targets}
+    covering = {k: [z for z in report.zones if applies(z, i)] for k, i in kinds.items()}
+    applicable = [z for z in report.zones if any(z in zs for zs in covering.values())]
+    uncovered = [i for i in targets if not covering[item_kind(i)]]
+    missing = {i.text for i in uncovered}
     answered = {v.item.text for v in report.verdicts if trusted(report, v)}
-    unanswered = [i for i in targets if i not in uncovered and i.text not in answered]
+    unanswered = [i for i in targets if i.text not in missing and i.text not in answered]
     answering_names = {v.zone.name for v in report.verdicts if trusted(report, v)}
     answering = [z for z in applicable if z.name in answering_names]
     return Judgement(targets, applicable, answering, uncovered, unanswered)

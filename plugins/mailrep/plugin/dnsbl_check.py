@@ -10,6 +10,7 @@ read as "clean". The words are :mod:`mailrep.plugin.blocklist_text`'s.
 from __future__ import annotations
 
 import argparse
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -229,9 +230,12 @@ def targets_json(report: Report, judgement: Judgement) -> list[dict[str, Any]]:
     """Per target, what the run can say: listed, policy, clean, uncovered or unanswered."""
     uncovered = {i.text for i in judgement.uncovered}
     unanswered = {i.text for i in judgement.unanswered}
+    found: dict[str, set[Status]] = defaultdict(set)
+    for v in report.verdicts:
+        found[v.item.text].add(v.status)
     out = []
     for item in judgement.items:
-        statuses = {v.status for v in report.verdicts if v.item.text == item.text}
+        statuses = found[item.text]
         if Status.LISTED in statuses:
             status = "listed"
         elif Status.POLICY in statuses:
