@@ -91,3 +91,12 @@ def test_list_zones_prints_a_users_catalogue_without_control_characters(capsys, 
     code, out = run_main(check_dnsbl.main, ["--zones-file", str(catalogue), "--list-zones"], capsys)
     [line] = [x for x in out.splitlines() if "own.example.test" in x]
     assert code == 0 and line.endswith("own[2J list  forged") and "\x1b" not in out
+
+
+def test_check_bounce_rates_json_carries_the_envelope_too(capsys):
+    import check_bounce_rate
+
+    code, out = run_main(check_bounce_rate.main, ["--format", "json", "--bogus"], capsys)
+    doc = json.loads(out)
+    assert code == 3 and doc["plugin"] == "BOUNCES" and doc["version"] == __version__
+    assert doc["time"].endswith("Z")
