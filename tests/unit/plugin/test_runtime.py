@@ -1,118 +1,102 @@
-"""The plugin contract that :func:`mailrep.plugin.runtime.run` owns: -t ends the run whatever
-the run is doing, one status line always, exit code 3 for what cannot be judged, and a
-command line that means exactly what it says (no abbreviated options)."""
+"""The runtime's contract, in-process: what a usage error and a failed run print."""
 
 from __future__ import annotations
 
-import time
+import json
 
+import check_dnsbl
+import check_relay_chain
 import nagiosplugin
 import pytest
-from mailrep.plugin.runtime import PluginParser, RunTimeout, add_common_options, run
+from mailrep import __version__
+from mailrep.errors import CannotJudge
+from mailrep.plugin.runtime import Outcome, PluginParser, add_common_options, run
 
 
-class Looping(nagiosplugin.Resource):
-    """Does ``n`` small steps, each behind the kind of broad ``except Exception`` that
-    per-message code uses so one bad message cannot stop the run."""
+def run_main(main, argv, capsys) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    return int(done.value.code), capsys.readouterr().out
 
-    def __init__(self, n: int, step: float) -> None:
-        self.n, self.step, self.done = n, step, 0
 
+@pytest.mark.parametrize("value", ["x", "1:2:3", "10:5", "abc:"])
+def test_a_bad_range_says_what_a_nagios_range_looks_like(capsys, value):
+    code, out = run_main(check_dnsbl.main, ["-H", "192.0.2.1", "-c", value], capsys)
+    first = out.splitlines()[0]
+    assert code == 3 and first.startswith("DNSBL UNKNOWN - usage error: argument -c/--critical")
+    for form in ("10 (", "10: (", "~:10 (", "10:20 (", "@10:20 ("):
+        assert form in first
+    assert "invalid literal" not in out and "unpack" not in out
+
+
+@pytest.mark.parametrize("option", ["--listed-critical", "--errors-warning", "-w"])
+def test_every_range_option_of_check_relay_chain_explains_a_bad_range(capsys, option):
+    code, out = run_main(check_relay_chain.main, ["--file", "-", option, "1:x"], capsys)
+    assert code == 3 and "a range looks like 10" in out and "invalid literal" not in out
+
+
+def test_a_usage_error_in_json_has_the_envelope_and_check_dnsbls_keys(capsys):
+    code, out = run_main(check_dnsbl.main, ["--format", "json", "--bogus"], capsys)
+    doc = json.loads(out)
+    assert code == 3 and doc["state"] == "UNKNOWN" and doc["version"] == __version__
+    assert doc["time"].endswith("Z") and "T" in doc["time"]
+    for key in ("results", "zones", "targets", "notes"):
+        assert doc[key] == []
+
+
+def test_a_usage_error_in_json_has_check_relay_chains_keys(capsys):
+    code, out = run_main(check_relay_chain.main, ["--format", "json"], capsys)
+    doc = json.loads(out)
+    assert code == 3 and doc["hops"] == [] and doc["zones"] == [] and "entry_hop" in doc
+
+
+class _Fails(nagiosplugin.Resource):
     def probe(self):
-        for _ in range(self.n):
-            try:
-                time.sleep(self.step)
-                self.done += 1
-            except Exception:  # the point of the test
-                continue
-        yield nagiosplugin.Metric("done", self.done, context="done")
+        raise CannotJudge("the mailbox is gone\r\nDNSBL OK - forged")
 
 
-def parser() -> PluginParser:
-    p = PluginParser(prog="check_test")
-    p.add_argument("--password-file")
-    add_common_options(p, default_timeout=10)
-    return p
+def _parser() -> PluginParser:
+    parser = PluginParser(prog="check_x")
+    add_common_options(parser, default_timeout=5)
+    return parser
 
 
-def outcome(capsys, build, *argv: str) -> tuple[int, list[str], float]:
-    started = time.monotonic()
-    with pytest.raises(SystemExit) as ended:
-        run("TEST", parser(), build, list(argv))
-    elapsed = time.monotonic() - started
-    return int(ended.value.code), capsys.readouterr().out.splitlines(), elapsed
-
-
-def looping_build(resource: Looping):
-    from mailrep.plugin.runtime import Outcome
-
+def test_a_run_that_fails_after_building_keeps_what_its_outcome_knows(capsys):
     def build(_args, _ctx):
-        return Outcome(nagiosplugin.Check(resource, nagiosplugin.ScalarContext("done")))
+        return Outcome(nagiosplugin.Check(_Fails()), lambda: {"hops": [{"hop": 1}]})
 
-    return build
-
-
-def test_the_timeout_is_not_swallowed_by_a_broad_except_in_the_run(capsys):
-    resource = Looping(200, 0.01)
-    code, lines, elapsed = outcome(capsys, looping_build(resource), "-t", "0.3")
-    assert code == 3
-    assert lines[0].startswith("TEST UNKNOWN - timeout")
-    assert elapsed < 1.0 and resource.done < 100
+    with pytest.raises(SystemExit):
+        run("X", _parser(), build, ["--format", "json"], json_defaults=lambda: {"hops": [], "n": 0})
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["hops"] == [{"hop": 1}] and doc["n"] == 0
+    assert doc["summary"] == "the mailbox is gone  DNSBL OK - forged"
 
 
-def test_the_timeout_cannot_be_caught_as_an_exception():
-    assert not issubclass(RunTimeout, Exception)
-
-
-def test_an_alarm_while_another_failure_is_handled_still_gives_one_status_line(capsys, monkeypatch):
-    """The alarm lands after a failure ended the run but before the timer is disarmed (a
-    MemoryError from reading /dev/zero, whose unwinding took the last of -t): the second
-    exception is reported, never a traceback."""
-    from mailrep.plugin import runtime
-
-    disarm, calls = runtime._disarm, []
-
-    def late_disarm() -> None:
-        calls.append(time.monotonic())
-        if len(calls) == 1:
-            time.sleep(0.6)  # the alarm (-t 0.3) fires in here
-        disarm()
-
-    monkeypatch.setattr(runtime, "_disarm", late_disarm)
-
+def test_a_failure_message_with_a_line_break_stays_one_status_line(capsys):
     def build(_args, _ctx):
-        raise ValueError("first failure")
+        return Outcome(nagiosplugin.Check(_Fails()))
 
-    code, lines, elapsed = outcome(capsys, build, "-t", "0.3")
-    assert code == 3
-    assert len(lines) == 1 and lines[0].startswith("TEST UNKNOWN - timeout")
-    assert elapsed < 1.5
-
-
-def test_out_of_memory_is_named(capsys):
-    def build(_args, _ctx):
-        raise MemoryError()
-
-    code, lines, _ = outcome(capsys, build)
-    assert code == 3
-    assert lines[0].startswith("TEST UNKNOWN - out of memory")
+    with pytest.raises(SystemExit) as done:
+        run("X", _parser(), build, [])
+    out = capsys.readouterr().out
+    assert done.value.code == 3
+    assert out == "X UNKNOWN - the mailbox is gone  DNSBL OK - forged\n"
 
 
-@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e309", "0", "-1", "1e12", "x"])
-def test_an_unusable_timeout_is_a_usage_error(capsys, value):
-    code, lines, _ = outcome(capsys, looping_build(Looping(0, 0)), "-t", value)
-    assert code == 3
-    assert lines[0].startswith("TEST UNKNOWN - usage error: argument -t/--timeout")
+def test_list_zones_prints_a_users_catalogue_without_control_characters(capsys, tmp_path):
+    catalogue = tmp_path / "zones.toml"
+    catalogue.write_text(
+        '[[zone]]\nname = "own.example.test"\ndescription = "own\\u001b[2J list\\r\\nforged"\n'
+    )
+    code, out = run_main(check_dnsbl.main, ["--zones-file", str(catalogue), "--list-zones"], capsys)
+    [line] = [x for x in out.splitlines() if "own.example.test" in x]
+    assert code == 0 and line.endswith("own[2J list  forged") and "\x1b" not in out
 
 
-def test_an_abbreviated_option_is_not_taken_for_a_longer_one(capsys):
-    code, lines, _ = outcome(capsys, looping_build(Looping(0, 0)), "--password", "secret")
-    assert code == 3
-    assert lines[0].startswith("TEST UNKNOWN - usage error: unrecognized arguments")
-    assert "secret" not in "\n".join(lines)
+def test_check_bounce_rates_json_carries_the_envelope_too(capsys):
+    import check_bounce_rate
 
-
-def test_an_abbreviated_option_with_equals_is_not_echoed_either(capsys):
-    code, lines, _ = outcome(capsys, looping_build(Looping(0, 0)), "--password=secret")
-    assert code == 3
-    assert "secret" not in "\n".join(lines)
+    code, out = run_main(check_bounce_rate.main, ["--format", "json", "--bogus"], capsys)
+    doc = json.loads(out)
+    assert code == 3 and doc["plugin"] == "BOUNCES" and doc["version"] == __version__
+    assert doc["time"].endswith("Z")
