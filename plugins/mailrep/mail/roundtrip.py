@@ -24,6 +24,7 @@ misconfigured mailbox is found before a probe is sent that nobody would ever col
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import secrets
 import smtplib
@@ -198,7 +199,7 @@ def send_probe(
                 conn.ehlo()
             if smtp.user:
                 step()
-                conn.login(smtp.user, smtp.password or "")
+                _login(conn, smtp.user, smtp.password or "")
             step()
             conn.send_message(
                 probe_message(sender, recipient, token), from_addr=sender, to_addrs=[recipient]
@@ -214,6 +215,26 @@ def send_probe(
         raise ProbeError(f"{where}: {exc}") from None
     except (smtplib.SMTPException, OSError) as exc:
         raise ProbeError(f"{where}: {describe_error(exc)}") from None
+
+
+def _login(conn: smtplib.SMTP, user: str, password: str) -> None:
+    """SMTP AUTH. smtplib's own login encodes its answer as ASCII (a non-ASCII password was
+    an internal UnicodeEncodeError); RFC 4616 PLAIN is UTF-8, so a non-ASCII login is sent
+    that way, itself, and only over a mechanism that can carry it."""
+    if (user + password).isascii():
+        conn.login(user, password)
+        return
+    if "PLAIN" not in conn.esmtp_features.get("auth", "").upper().split():
+        raise smtplib.SMTPNotSupportedError(
+            "the user name or password is not ASCII, and the server offers no AUTH PLAIN to "
+            "send it in UTF-8"
+        )
+    answer = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
+    code, text = conn.docmd("AUTH", f"PLAIN {answer}")
+    if code == 535:
+        raise smtplib.SMTPAuthenticationError(code, text)
+    if code != 235:
+        raise smtplib.SMTPResponseException(code, text)
 
 
 def _wait_for(client: Any, token: str, first_uid: int, until: float, deadline: float) -> int | None:
