@@ -105,12 +105,13 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         LABEL, lambda: lookup(targets.items, config.zones, config.settings)
     )
     what = targets.items[0].text if len(targets.items) == 1 else f"{len(targets.items)} items"
+    notes = [*targets.notes, *config.notes]
     check = nagiosplugin.Check(
         resource,
         *bc.blocklist_contexts(args, resource.lookups),
-        bc.BlocklistSummary(resource, what, ctx.verbose, targets.notes),
+        bc.BlocklistSummary(resource, what, ctx.verbose, notes),
     )
-    return Outcome(check, lambda: {**bc.blocklist_json(resource), "notes": targets.notes})
+    return Outcome(check, lambda: {**bc.blocklist_json(resource), "notes": notes})
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -206,7 +206,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
 
     def acquire() -> Examination:
         got = _obtain(args, ctx, mode)
-        notes = list(got.notes)
+        notes = [*got.notes, *config.notes]
         if mode != "round trip" and (args.warning or args.critical):
             notes.append("-w/-c judge the round trip's delivery time: not used without one")
         exam = examine(

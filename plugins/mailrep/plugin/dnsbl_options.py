@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mailrep.errors import CannotJudge
 from mailrep.plugin.runtime import nagios_range, positive_float, positive_int
+from mailrep.plugin.text import counted
 
 if TYPE_CHECKING:  # the lookup machinery is imported only when a check really runs
     from mailrep.dnsbl import catalogue as zonecat
@@ -190,33 +191,62 @@ class BlocklistConfig(NamedTuple):
     zones: list[zonecat.Zone]
     settings: LookupSettings
     catalogue: zonecat.Catalogue
+    skipped_dead: tuple[zonecat.Zone, ...] = ()  # dead zones a check_rbl file named, left out
+
+    @property
+    def notes(self) -> list[str]:
+        """One line naming the dead lists left out, with why (for the long output)."""
+        if not self.skipped_dead:
+            return []
+        reasons: dict[str, int] = {}
+        for zone in self.skipped_dead:
+            reasons[zone.dead] = reasons.get(zone.dead, 0) + 1
+        why = "; ".join(f"{reason} ({n})" for reason, n in reasons.items())
+        names = ", ".join(z.name for z in self.skipped_dead)
+        return [f"skipped {counted(len(self.skipped_dead), 'dead list')}: {names} — {why}"]
 
 
-def catalogue_from(args: argparse.Namespace) -> tuple[zonecat.Catalogue, list[str]]:
+class ZoneRequest(NamedTuple):
+    """The catalogue in force, the zone names to check, and whether a file named them."""
+
+    catalogue: zonecat.Catalogue
+    names: list[str]
+    from_file: bool
+
+
+def catalogue_from(args: argparse.Namespace) -> ZoneRequest:
     """The catalogue in force and the zone names the user asked for.
 
-    A check_rbl ``.ini`` names the zones to check (that is what it meant to check_rbl); a
-    TOML file extends the catalogue, and its ``default = true`` zones join the default set.
+    A check_rbl ``.ini`` names the zones to check (that is what it meant to check_rbl) unless
+    ``-z`` names them; a TOML file extends the catalogue, and its ``default = true`` zones
+    join the default set.
     """
     from mailrep.dnsbl import catalogue as zonecat
 
     catalogue = zonecat.load_default()
     requested = list(args.zones)
+    from_file = False
     if args.zones_file:
         user = zonecat.load_file(args.zones_file, catalogue)
-        if user.selects:
-            requested = requested or list(user.zones)
+        if user.selects and not requested:
+            requested, from_file = list(user.zones), True
         catalogue = catalogue.merge(user)
-    return catalogue, requested
+    return ZoneRequest(catalogue, requested, from_file)
 
 
 def blocklist_config(args: argparse.Namespace, deadline: float) -> BlocklistConfig:
+    """Zones and lookup settings; the dead zones of a check_rbl file are left out and named,
+    a dead zone given with ``-z`` is refused (UNKNOWN) as before."""
     from mailrep.dns.resolver import system_nameservers
     from mailrep.dnsbl import catalogue as zonecat
     from mailrep.dnsbl.lookup import LookupSettings
 
-    catalogue, requested = catalogue_from(args)
-    zones = zonecat.select(catalogue, requested, args.exclude_zone)
+    request = catalogue_from(args)
+    catalogue = request.catalogue
+    selection = zonecat.select_zones(
+        catalogue, request.names, args.exclude_zone, skip_dead=request.from_file
+    )
+    zones = selection.zones
     if not zones:
         raise ConfigError("no zone left to check")
     nameservers = list(args.nameserver) or system_nameservers()
@@ -231,7 +261,7 @@ def blocklist_config(args: argparse.Namespace, deadline: float) -> BlocklistConf
         dqs_key=key,
         self_test=args.self_test,
     )
-    return BlocklistConfig(zones, settings, catalogue)
+    return BlocklistConfig(zones, settings, catalogue, tuple(selection.skipped_dead))
 
 
 def catalogue_listing(catalogue: zonecat.Catalogue) -> str:
