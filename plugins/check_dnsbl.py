@@ -86,7 +86,12 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     from mailrep.dnsbl.lookup import lookup
     from mailrep.dnsbl.targets import build_targets
     from mailrep.plugin import dnsbl_check as bc
-    from mailrep.plugin.dnsbl_options import blocklist_config, catalogue_from, catalogue_listing
+    from mailrep.plugin.dnsbl_options import (
+        blocklist_config,
+        catalogue_from,
+        catalogue_listing,
+        dead_list_notes,
+    )
 
     if args.list_zones:
         sys.stdout.write(catalogue_listing(catalogue_from(args)[0]))
@@ -105,7 +110,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         LABEL, lambda: lookup(targets.items, config.zones, config.settings)
     )
     what = targets.items[0].text if len(targets.items) == 1 else f"{len(targets.items)} items"
-    notes = [*targets.notes, *config.notes]
+    notes = [*targets.notes, *dead_list_notes(config)]
     check = nagiosplugin.Check(
         resource,
         *bc.blocklist_contexts(args, resource.lookups),

@@ -17,7 +17,7 @@ from mailrep.plugin.text import counted
 
 if TYPE_CHECKING:  # the lookup machinery is imported only when a check really runs
     from mailrep.dnsbl import catalogue as zonecat
-    from mailrep.dnsbl.lookup import LookupSettings
+    from mailrep.dnsbl.lookup import BlocklistConfig
 
 DQS_ENV = "MAILREP_DQS_KEY"
 
@@ -187,23 +187,16 @@ def listing_dests(prefix: str = "") -> tuple[str, str]:
     return f"{key}_warning", f"{key}_critical"
 
 
-class BlocklistConfig(NamedTuple):
-    zones: list[zonecat.Zone]
-    settings: LookupSettings
-    catalogue: zonecat.Catalogue
-    skipped_dead: tuple[zonecat.Zone, ...] = ()  # dead zones a check_rbl file named, left out
-
-    @property
-    def notes(self) -> list[str]:
-        """One line naming the dead lists left out, with why (for the long output)."""
-        if not self.skipped_dead:
-            return []
-        reasons: dict[str, int] = {}
-        for zone in self.skipped_dead:
-            reasons[zone.dead] = reasons.get(zone.dead, 0) + 1
-        why = "; ".join(f"{reason} ({n})" for reason, n in reasons.items())
-        names = ", ".join(z.name for z in self.skipped_dead)
-        return [f"skipped {counted(len(self.skipped_dead), 'dead list')}: {names} — {why}"]
+def dead_list_notes(config: BlocklistConfig) -> list[str]:
+    """One line naming the dead lists left out, with why (for the long output)."""
+    if not config.skipped_dead:
+        return []
+    reasons: dict[str, int] = {}
+    for zone in config.skipped_dead:
+        reasons[zone.dead] = reasons.get(zone.dead, 0) + 1
+    why = "; ".join(f"{reason} ({n})" for reason, n in reasons.items())
+    names = ", ".join(z.name for z in config.skipped_dead)
+    return [f"skipped {counted(len(config.skipped_dead), 'dead list')}: {names} — {why}"]
 
 
 class ZoneRequest(NamedTuple):
@@ -239,7 +232,7 @@ def blocklist_config(args: argparse.Namespace, deadline: float) -> BlocklistConf
     a dead zone given with ``-z`` is refused (UNKNOWN) as before."""
     from mailrep.dns.resolver import system_nameservers
     from mailrep.dnsbl import catalogue as zonecat
-    from mailrep.dnsbl.lookup import LookupSettings
+    from mailrep.dnsbl.lookup import BlocklistConfig, LookupSettings
 
     request = catalogue_from(args)
     catalogue = request.catalogue
