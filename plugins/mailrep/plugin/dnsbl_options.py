@@ -83,6 +83,13 @@ def add_blocklist_options(
         f"dq.spamhaus.net (the key never appears in output). Prefer the {DQS_ENV} "
         "environment variable: argv is visible to every local user",
     )
+    zones.add_argument(
+        "--dqs-key-file",
+        metavar="FILE",
+        help="file whose first line is the Spamhaus DQS key (the way to give it in an "
+        "--extra-opts file or a CheckCommand); --dqs-key wins over it, it over "
+        f"{DQS_ENV}",
+    )
     dns = parser.add_argument_group("DNS")
     dns.add_argument(
         "-n",
@@ -245,7 +252,7 @@ def blocklist_config(args: argparse.Namespace, deadline: float) -> BlocklistConf
     nameservers = list(args.nameserver) or system_nameservers()
     if not nameservers:
         raise ConfigError("no nameserver: give --nameserver or fix /etc/resolv.conf")
-    key = args.dqs_key or os.environ.get(DQS_ENV) or None
+    key = args.dqs_key or _dqs_key_from(args.dqs_key_file) or os.environ.get(DQS_ENV) or None
     settings = LookupSettings(
         nameservers=nameservers,
         query_timeout=min(args.query_timeout, max(0.1, deadline - time.monotonic())),
@@ -255,6 +262,18 @@ def blocklist_config(args: argparse.Namespace, deadline: float) -> BlocklistConf
         self_test=args.self_test,
     )
     return BlocklistConfig(zones, settings, catalogue, tuple(selection.skipped_dead))
+
+
+def _dqs_key_from(path: str | None) -> str | None:
+    """The key in the first line of ``path``; an unreadable or empty file is UNKNOWN."""
+    if not path:
+        return None
+    from mailrep.mail.credentials import load_password
+
+    try:
+        return load_password(path, None, DQS_ENV)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the DQS key file {path}: {exc.strerror or exc}") from None
 
 
 def catalogue_listing(catalogue: zonecat.Catalogue) -> str:

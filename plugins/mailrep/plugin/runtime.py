@@ -23,6 +23,7 @@ from typing import Any, NamedTuple, NoReturn
 
 from mailrep import __version__
 from mailrep.errors import CannotJudge
+from mailrep.plugin import extra_opts
 
 STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 EXIT_UNKNOWN = 3
@@ -102,7 +103,7 @@ def nagios_range(text: str) -> str:
 
 
 def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) -> None:
-    """``-h -V -v -t --format``: the options every plugin has."""
+    """``-h -V -v -t --format --extra-opts``: the options every plugin has."""
     group = parser.add_argument_group("general options")
     group.add_argument("-h", "--help", action="help", help="show this help and exit (code 3)")
     group.add_argument("-V", "--version", action=_VersionAction, help="print the version and exit")
@@ -130,6 +131,7 @@ def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) 
         help="output: the Nagios plugin format (default) or one JSON document; the exit code "
         "is the same in both",
     )
+    extra_opts.add_option(group)
 
 
 class RunContext(NamedTuple):
@@ -268,7 +270,7 @@ def run(
     verbose = 0
     previous = signal.getsignal(signal.SIGALRM)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(extra_opts.expand(parser, argv))
         timeout, verbose = float(args.timeout), int(args.verbose)
         margin = min(1.0, max(0.2, timeout * 0.1))
         ctx = RunContext(started, started + max(0.1, timeout - margin), verbose)

@@ -30,3 +30,20 @@ def test_skipped_dead_zones_make_one_line_naming_each_with_reasons_counted():
 
 def test_one_skipped_zone_is_one_dead_list():
     assert notes_skipping(("x.njabl.org", "closed"))[0].startswith("skipped 1 dead list: ")
+
+
+def test_an_unreadable_dqs_key_file_is_unknown_naming_it(tmp_path):
+    import pytest
+    from mailrep.plugin.dnsbl_options import ConfigError, _dqs_key_from
+
+    with pytest.raises(ConfigError, match=f"DQS key file {tmp_path}/none"):
+        _dqs_key_from(str(tmp_path / "none"))
+
+
+def test_the_dqs_key_is_the_first_line_of_its_file(tmp_path):
+    from mailrep.plugin.dnsbl_options import _dqs_key_from
+
+    path = tmp_path / "key"
+    path.write_text("k3y\nignored\n")
+    path.chmod(0o600)
+    assert _dqs_key_from(str(path)) == "k3y"
