@@ -84,11 +84,23 @@ class Spec(NamedTuple):
 
 
 class _ExtraOptsAction(argparse.Action):
-    """Documents the option in ``-h``; :func:`expand` has consumed every exact use of it, so
-    reaching here means an abbreviation, which could not have been read in time."""
+    """Documents the option in ``-h`` and keeps its values; :func:`expand` has read the files
+    before argparse runs (a command line parsed without expanding reads nothing)."""
 
-    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kw: Any) -> None:
-        parser.error(f"write {OPTION} in full")
+    def __call__(self, _parser: Any, namespace: argparse.Namespace, values: Any, *_: Any) -> None:
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest) or []), values or ""])
+
+
+def _refuse_abbreviation(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """An abbreviation argparse would take for ``--extra-opts`` is never read: refuse it."""
+    if not parser.allow_abbrev:
+        return
+    for arg in argv:
+        head = arg.split("=", 1)[0]
+        if len(head) <= 2 or head == OPTION or not OPTION.startswith(head):
+            continue
+        if [o for o in parser._option_string_actions if o.startswith(head)] == [OPTION]:
+            parser.error(f"write {OPTION} in full, not {head}")
 
 
 def add_option(group: Any) -> None:
@@ -266,6 +278,7 @@ def expand(
     """argv with every ``--extra-opts`` replaced by its options, placed first, minus the
     ones the command line overrides. argv without ``--extra-opts`` comes back unchanged."""
     specs, rest = split_argv(argv)
+    _refuse_abbreviation(parser, rest)
     if not specs:
         return list(argv)
     env = os.environ if environ is None else environ

@@ -296,3 +296,9 @@ def test_an_options_file_means_what_the_same_options_on_the_command_line_mean(
     path = tmp_path_factory.mktemp("ini") / "x.ini"
     path.write_text("\n".join(lines) + "\n")
     assert parsed(parser, [f"--extra-opts=@{path}"]) == parser.parse_args(argv)
+
+
+def test_parsing_without_expanding_keeps_the_values_and_reads_nothing(dnsbl):
+    """What a test harness or a CheckCommand check does with a recorded command line."""
+    args = dnsbl.parse_args(["--extra-opts=a@/nonexistent.ini", "--extra-opts", "-H", "192.0.2.1"])
+    assert args.extra_opts == ["a@/nonexistent.ini", ""]
