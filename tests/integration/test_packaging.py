@@ -160,6 +160,11 @@ def test_man_finds_the_installed_pages_next_to_the_plugins_on_path(built):
         assert proc.stdout.strip() == str(built.venv / "share" / "man" / "man1" / f"{plugin}.1")
 
 
+def test_the_readme_the_icinga_notes_urls_point_at_is_installed(built):
+    readme = built.venv / "share" / "doc" / "mailrep" / "README.rst"
+    assert readme.read_text() == (ROOT / "README.rst").read_text()
+
+
 def test_contrib_is_installed_under_share_mailrep(built):
     installed = built.venv / "share" / "mailrep" / "contrib"
     assert (installed / "icinga" / "mailrep.conf").read_text() == (
