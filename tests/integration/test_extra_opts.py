@@ -128,3 +128,12 @@ def test_relay_chain_reads_its_options_from_the_file_too(psbl, tmp_path):
     )
     r = run_plugin("check_relay_chain", f"--extra-opts=@{ini}")
     assert r.code == 2 and "psbl.surriel.com" in r.status
+
+
+def test_an_output_format_from_the_file_is_the_one_printed(tmp_path):
+    box = tmp_path / "bounces"
+    box.mkdir()
+    (box / "b.eml").write_bytes(mk.unknown_user())
+    ini = write(tmp_path / "plugins.ini", f"[check_bounce_rate]\ndir = {box}\nformat = json\n")
+    r = run_plugin("check_bounce_rate", f"--extra-opts=@{ini}", "--since", "all")
+    assert r.json["exit_code"] == r.code and len(r.json["bounces"]) == 1

@@ -270,7 +270,9 @@ def run(
     verbose = 0
     previous = signal.getsignal(signal.SIGALRM)
     try:
-        args = parser.parse_args(extra_opts.expand(parser, argv))
+        argv = extra_opts.expand(parser, argv)
+        fmt = "json" if _wants_json(argv) else fmt  # "format = json" in an options file
+        args = parser.parse_args(argv)
         timeout, verbose = float(args.timeout), int(args.verbose)
         margin = min(1.0, max(0.2, timeout * 0.1))
         ctx = RunContext(started, started + max(0.1, timeout - margin), verbose)
