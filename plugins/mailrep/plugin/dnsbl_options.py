@@ -56,13 +56,15 @@ def add_blocklist_options(
         default=[],
         metavar="ZONE",
         help="check this zone (repeatable; replaces the default set; -s/--server as in "
-        "check_rbl). Zones not in the catalogue are decoded by RFC 5782's generic rules",
+        "check_rbl). Zones not in the catalogue are decoded by RFC 5782's generic rules; a "
+        "dead zone is refused (UNKNOWN, with the reason)",
     )
     zones.add_argument(
         "--zones-file",
         metavar="FILE",
         help="a zone catalogue: mailrep's TOML format ([[zone]] tables, extends the built-in "
-        "one) or Debian check_rbl's .ini (server= lines, which become the zones checked)",
+        "one) or Debian check_rbl's .ini (server= lines, which become the zones checked unless "
+        "-z is given; its dead lists are skipped and named once in the long output)",
     )
     zones.add_argument(
         "--exclude-zone",
