@@ -24,7 +24,9 @@ from typing import Any, NamedTuple, NoReturn
 
 from mailrep import __version__
 from mailrep.errors import CannotJudge
+from mailrep.plugin import extra_opts
 from mailrep.plugin.values import MAX_TIMEOUT, timeout_seconds, unrecognized
+from mailrep.plugin.values import nagios_range as nagios_range
 from mailrep.plugin.values import positive_float as positive_float
 from mailrep.plugin.values import positive_int as positive_int
 
@@ -91,30 +93,8 @@ class _VersionAction(argparse.Action):
         raise PlainExit(f"{parser.prog} {__version__} (mailrep)\n")
 
 
-#: What a Nagios range looks like, for the message that refuses one.
-RANGE_FORMS = (
-    "a range looks like 10 (alert above 10), 10: (below 10), ~:10 (above 10), "
-    "10:20 (outside 10-20) or @10:20 (inside 10-20)"
-)
-
-
-def nagios_range(text: str) -> str:
-    """Validate a Nagios range with nagiosplugin's own parser (never by hand).
-
-    The parser's own message ("invalid literal for int() with base 10") means nothing to
-    the admin who typed ``-c x``: the refusal shows what a range looks like instead.
-    """
-    from nagiosplugin import Range
-
-    try:
-        Range(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a Nagios range: {text!r} ({RANGE_FORMS})") from None
-    return text
-
-
 def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) -> None:
-    """``-h -V -v -t --format``: the options every plugin has."""
+    """``-h -V -v -t --format --extra-opts``: the options every plugin has."""
     group = parser.add_argument_group("general options")
     group.add_argument("-h", "--help", action="help", help="show this help and exit (code 3)")
     group.add_argument("-V", "--version", action=_VersionAction, help="print the version and exit")
@@ -143,6 +123,7 @@ def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) 
         help="output: the Nagios plugin format (default) or one JSON document; the exit code "
         "is the same in both",
     )
+    extra_opts.add_option(group)
 
 
 class RunContext(NamedTuple):
@@ -289,7 +270,8 @@ def _extra(outcome: Outcome | None, defaults: Callable[[], dict[str, Any]]) -> d
 class _Run:
     """What the handlers of a failed run need from the part that got this far."""
 
-    def __init__(self) -> None:
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt  # "nagios" or "json"
         self.timeout: float | None = None
         self.verbose = 0
         self.outcome: Outcome | None = None
@@ -314,6 +296,9 @@ def _evaluate(
     state: _Run,
 ) -> _Report:
     started = time.monotonic()
+    argv = extra_opts.expand(parser, argv)
+    if _wants_json(argv):  # "format = json" in an options file
+        state.fmt = "json"
     args = parser.parse_args(argv)
     state.timeout, state.verbose = float(args.timeout), int(args.verbose)
     margin = min(1.0, max(0.2, state.timeout * 0.1))
@@ -354,15 +339,14 @@ def run(
     from mailrep.plugin.output import check_time
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    fmt = "json" if _wants_json(argv) else "nagios"
     checked_at = check_time()
-    state = _Run()
+    state = _Run("json" if _wants_json(argv) else "nagios")
     previous = signal.getsignal(signal.SIGALRM)
 
     def failed(exc: BaseException) -> _Report:
         _disarm()
         text, lines = _failure(exc, parser, state.timeout, state.verbose)
-        extra = _extra(state.outcome, json_defaults) if fmt == "json" else None
+        extra = _extra(state.outcome, json_defaults) if state.fmt == "json" else None
         return _Report(EXIT_UNKNOWN, text, details=lines, extra=extra)
 
     try:
@@ -389,7 +373,7 @@ def run(
         report.summary,
         perfdata=report.perfdata,
         details=report.details,
-        fmt=fmt,
+        fmt=state.fmt,
         extra=report.extra,
         json_perfdata=report.json_perfdata,
         verbose=state.verbose,

@@ -55,3 +55,25 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
     return value
+
+
+#: What a Nagios range looks like, for the message that refuses one.
+RANGE_FORMS = (
+    "a range looks like 10 (alert above 10), 10: (below 10), ~:10 (above 10), "
+    "10:20 (outside 10-20) or @10:20 (inside 10-20)"
+)
+
+
+def nagios_range(text: str) -> str:
+    """Validate a Nagios range with nagiosplugin's own parser (never by hand).
+
+    The parser's own message ("invalid literal for int() with base 10") means nothing to
+    the admin who typed ``-c x``: the refusal shows what a range looks like instead.
+    """
+    from nagiosplugin import Range
+
+    try:
+        Range(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a Nagios range: {text!r} ({RANGE_FORMS})") from None
+    return text

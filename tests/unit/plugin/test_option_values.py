@@ -88,7 +88,20 @@ def test_a_malformed_dqs_key_in_the_environment_is_refused_without_being_shown(k
         ["-H", "192.0.2.1", "--allow-nonglobal", "-n", "127.0.0.1:9", "-t", "2"],
         env={"MAILREP_DQS_KEY": key},
     )
-    assert code == 3 and "MAILREP_DQS_KEY is not a DQS key" in out
+    assert code == 3 and "MAILREP_DQS_KEY holds no DQS key" in out
+    assert "s3cr3t" not in out and "x" * 20 not in out
+
+
+@pytest.mark.parametrize("key", MALFORMED_KEYS)
+def test_a_malformed_dqs_key_in_its_file_is_refused_without_being_shown(key, tmp_path):
+    path = tmp_path / "dqs.key"
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    code, out = run_main(
+        "check_dnsbl",
+        ["-H", "192.0.2.1", "--allow-nonglobal", "-n", "127.0.0.1:9", "--dqs-key-file", str(path)],
+    )
+    assert code == 3 and "--dqs-key-file holds no DQS key" in out
     assert "s3cr3t" not in out and "x" * 20 not in out
 
 
