@@ -176,9 +176,18 @@ def build_parser() -> PluginParser:
         "forged bounce cannot make the check query a zone of its choosing",
     )
     ver.add_argument(
+        "--hop-zone",
+        action="append",
+        default=[],
+        metavar="ZONE",
+        help="the lists --verify looks up every public hop of the returned chains on "
+        "(repeatable; replaces the catalogue's default set; the lists the bounces cite are "
+        "always added), so a listed relay is found even when no bounce cites that list",
+    )
+    ver.add_argument(
         "--allow-nonglobal",
         action="store_true",
-        help="let --verify look up non-global cited addresses (labs, tests)",
+        help="let --verify look up non-global cited addresses and path hops (labs, tests)",
     )
     ver.add_argument(
         "--max-messages",
@@ -262,10 +271,21 @@ def _recheck(args: argparse.Namespace, ctx: RunContext) -> Recheck | None:
         pairs,
         catalogue,
         settings,
-        configured=args.verify_zone,
+        configured=[*args.verify_zone, *args.hop_zone],
         not_dns=PROVIDER_LISTS,
         allow_nonglobal=args.allow_nonglobal,
     )
+
+
+def hop_zones(args: argparse.Namespace) -> list[str]:
+    """The lists --verify asks about every public hop: --hop-zone, else the default set."""
+    if not args.verify:
+        return []
+    if args.hop_zone:
+        return [z.strip().rstrip(".").lower() for z in args.hop_zone if z.strip()]
+    from mailrep.dnsbl.catalogue import load_default
+
+    return [z.name for z in load_default().defaults() if "ip4" in z.kinds or "ip6" in z.kinds]
 
 
 def thresholds(args: argparse.Namespace) -> BounceThresholds:
@@ -285,7 +305,9 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     import nagiosplugin
     from mailrep.bounce.analysis import analyse
     from mailrep.bounce.measure import in_window, measure
+    from mailrep.bounce.returned import returned_path
     from mailrep.plugin import bounce_check as bcheck
+    from mailrep.plugin.bounce_json import bounce_json
 
     source = _source(args, ctx)
     recheck = _recheck(args, ctx)
@@ -293,7 +315,14 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     def run_measure() -> Measurement:
         sent = _sent(args, source)
         messages = in_window(source.messages, source.since, args.max_messages)
-        return measure(messages, analyse, sent=sent, recheck=recheck)
+        return measure(
+            messages,
+            analyse,
+            sent=sent,
+            recheck=recheck,
+            returned=lambda raw: returned_path(raw, allow_nonglobal=args.allow_nonglobal),
+            hop_zones=hop_zones(args),
+        )
 
     def fetched() -> str:
         stats = source.stats
@@ -308,7 +337,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         *bcheck.bounce_contexts(thresholds(args)),
         bcheck.BounceSummaryText(resource, window, ctx.verbose),
     )
-    return Outcome(check, lambda: bcheck.bounce_json(resource))
+    return Outcome(check, lambda: bounce_json(resource))
 
 
 def main(argv: list[str] | None = None) -> None:
