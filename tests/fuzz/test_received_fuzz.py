@@ -10,12 +10,8 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mailrep.relay.received import (
-    MAX_VALUE_CHARS,
-    parse_chain,
-    parse_received,
-    received_headers,
-)
+from mailrep.relay.headers import received_headers
+from mailrep.relay.received import MAX_VALUE_CHARS, parse_chain, parse_received
 
 FAST = settings(
     max_examples=300,

@@ -95,11 +95,11 @@ def check(ips: Iterable[str], resolver: Asker) -> dict[str, Fcrdns]:
         addr = ipaddress.ip_address(ip)
         confirmed = []
         for name in ptrs:
-            question = forward.get((ip, name))
-            reply = forward_replies.get(question) if question else None
-            if reply is None or reply.error:
+            asked = forward.get((ip, name))
+            answer = forward_replies.get(asked) if asked else None
+            if answer is None or answer.error:
                 continue
-            if any(_same(addr, r) for r in reply.records):
+            if any(_same(addr, r) for r in answer.records):
                 confirmed.append(name)
         results[ip] = Fcrdns(ip, ptrs, tuple(confirmed))
     return {ip: results[ip] for ip in wanted}

@@ -168,7 +168,8 @@ class StubResolver:
         replies: dict[Question, Reply] = {}
         selector = selectors.DefaultSelector()
         channels: dict[Nameserver, list[_Channel]] = {}
-        self._timers = timers = []
+        timers: list[tuple[float, int, _Pending]] = []
+        self._timers = timers
         active = 0
         nxt = 0
         try:
@@ -300,9 +301,12 @@ class StubResolver:
                     finished += self._server_failed(pending, replies)
                 break
             qid = dnswire.response_id(data)
-            pending = channel.waiting.get(qid) if qid is not None else None
-            if pending is None or pending.done:
+            if qid is None:
+                continue  # too short to be an answer
+            waiting = channel.waiting.get(qid)
+            if waiting is None or waiting.done:
                 continue  # late, duplicate or stray
+            pending = waiting
             try:
                 response = dnswire.parse_response(data, pending.wire_q)
             except dnswire.WireError:

@@ -4,7 +4,7 @@ Value types are NamedTuples rather than dataclasses on purpose: a plugin is a sh
 process, and importing :mod:`dataclasses` plus generating each class's methods cost ~15 ms
 of a start-up budget measured in tens of milliseconds (bench/bench_dnsbl.py).
 
-A result per (item, zone) is one of LISTED, POLICY, CLEAN, ERROR, BROKEN or SKIPPED. The
+A result per (item, zone) is one of LISTED, POLICY, CLEAN, ERROR or BROKEN. The
 rules that make it trustworthy:
 
 * a query that failed (timeout, SERVFAIL, REFUSED, malformed) is ERROR, never CLEAN;
@@ -28,7 +28,7 @@ from mailrep.dns import addresses
 from mailrep.dns import wire as dnswire
 from mailrep.dns.addresses import IPAddress
 from mailrep.dns.resolver import Nameserver, Question, Reply, StubResolver
-from mailrep.dnsbl.catalogue import Answer, Meaning, Zone
+from mailrep.dnsbl.catalogue import Answer, Catalogue, Meaning, Zone
 
 
 class Status(StrEnum):
@@ -37,7 +37,6 @@ class Status(StrEnum):
     CLEAN = "clean"
     ERROR = "error"
     BROKEN = "broken"
-    SKIPPED = "skipped"
 
 
 class Item(NamedTuple):
@@ -134,6 +133,24 @@ class LookupSettings(NamedTuple):
     fetch_txt: bool = True
 
 
+class BlocklistConfig(NamedTuple):
+    """The lists a run checks and how to ask them, as the options chose them."""
+
+    zones: list[Zone]
+    settings: LookupSettings
+    catalogue: Catalogue
+
+
+def resolver_for(settings: LookupSettings) -> StubResolver:
+    """The stub resolver these settings describe (nameservers, budget, deadline)."""
+    return StubResolver(
+        list(settings.nameservers),
+        query_timeout=settings.query_timeout,
+        concurrency=settings.concurrency,
+        deadline=settings.deadline,
+    )
+
+
 def _query_for(item: Item, zone_query: str) -> Question:
     if item.address is not None:
         return Question(addresses.query_name(item.address, zone_query), dnswire.TYPE_A)
@@ -209,12 +226,7 @@ def _health(zone: Zone, shown: str, listed: Reply | None, clean: Reply | None) -
 
 def _run(items: Sequence[Item], zones: Sequence[Zone], settings: LookupSettings) -> Report:
     started = time.monotonic()
-    resolver = StubResolver(
-        list(settings.nameservers),
-        query_timeout=settings.query_timeout,
-        concurrency=settings.concurrency,
-        deadline=settings.deadline,
-    )
+    resolver = resolver_for(settings)
     plan: list[tuple[Item, Zone, str, Question]] = []
     tests: dict[str, tuple[Zone, str, Question | None, Question | None]] = {}
     for zone in zones:
@@ -308,12 +320,7 @@ def resolve_hostnames(
     Returns per name the addresses and an error text ("" when at least one family
     answered). A name that does not exist is an error: we cannot judge it.
     """
-    resolver = StubResolver(
-        list(settings.nameservers),
-        query_timeout=settings.query_timeout,
-        concurrency=settings.concurrency,
-        deadline=settings.deadline,
-    )
+    resolver = resolver_for(settings)
     questions = [Question(f"{n}.", t) for n in names for t in (dnswire.TYPE_A, dnswire.TYPE_AAAA)]
     replies = resolver.ask_all(questions)
     result: dict[str, tuple[list[IPAddress], str]] = {}

@@ -163,7 +163,8 @@ def send_probe(
         with conn:
 
             def step() -> None:  # each exchange gets what is left of the run, at most
-                conn.sock.settimeout(_left(deadline, smtp.timeout))
+                if conn.sock is not None:  # None only once the server has closed
+                    conn.sock.settimeout(_left(deadline, smtp.timeout))
 
             step()
             conn.ehlo()

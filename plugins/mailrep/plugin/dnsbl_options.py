@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from mailrep.errors import CannotJudge
 from mailrep.plugin.runtime import nagios_range, positive_float, positive_int
 
 if TYPE_CHECKING:  # the lookup machinery is imported only when a check really runs
     from mailrep.dnsbl import catalogue as zonecat
-    from mailrep.dnsbl.lookup import LookupSettings
+    from mailrep.dnsbl.lookup import BlocklistConfig
 
 DQS_ENV = "MAILREP_DQS_KEY"
 
@@ -186,12 +186,6 @@ def listing_dests(prefix: str = "") -> tuple[str, str]:
     return f"{key}_warning", f"{key}_critical"
 
 
-class BlocklistConfig(NamedTuple):
-    zones: list[zonecat.Zone]
-    settings: LookupSettings
-    catalogue: zonecat.Catalogue
-
-
 def catalogue_from(args: argparse.Namespace) -> tuple[zonecat.Catalogue, list[str]]:
     """The catalogue in force and the zone names the user asked for.
 
@@ -213,7 +207,7 @@ def catalogue_from(args: argparse.Namespace) -> tuple[zonecat.Catalogue, list[st
 def blocklist_config(args: argparse.Namespace, deadline: float) -> BlocklistConfig:
     from mailrep.dns.resolver import system_nameservers
     from mailrep.dnsbl import catalogue as zonecat
-    from mailrep.dnsbl.lookup import LookupSettings
+    from mailrep.dnsbl.lookup import BlocklistConfig, LookupSettings
 
     catalogue, requested = catalogue_from(args)
     zones = zonecat.select(catalogue, requested, args.exclude_zone)

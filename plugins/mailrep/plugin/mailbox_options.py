@@ -145,10 +145,6 @@ def add_smtp_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-_IMAP_PORTS = {"tls": 993, "starttls": 143, "none": 143}
-_SMTP_PORTS = {"tls": 465, "starttls": 587, "none": 25}
-
-
 def _password(file: str | None, env: str, what: str) -> str | None:
     from mailrep.mail.credentials import load_password
 
@@ -170,7 +166,7 @@ def imap_settings(args: argparse.Namespace, timeout: float) -> Any:
     security = args.imap_security
     return ImapSettings(
         host=args.imap_host,
-        port=args.imap_port or _IMAP_PORTS[security],
+        port=args.imap_port,  # None: ImapSettings.effective_port
         user=args.imap_user,
         password=password,
         security=security,
@@ -194,7 +190,7 @@ def smtp_settings(args: argparse.Namespace, timeout: float, imap_password: str |
     security = args.smtp_security
     return SmtpSettings(
         host=args.smtp_host,
-        port=args.smtp_port or _SMTP_PORTS[security],
+        port=args.smtp_port,  # None: SmtpSettings.effective_port
         user=args.smtp_user,
         password=password,
         security=security,

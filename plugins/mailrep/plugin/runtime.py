@@ -15,7 +15,6 @@ long output only with ``-v``; the Resource/Context/Summary model is used as inte
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import time
@@ -237,7 +236,6 @@ def _failure(
     parser: PluginParser,
     timeout: float | None,
     verbose: int,
-    expected: tuple[type[BaseException], ...],
 ) -> tuple[str, list[str]]:
     """The UNKNOWN status text (and detail lines) for an exception that ended the run."""
     if isinstance(exc, UsageError):
@@ -248,7 +246,7 @@ def _failure(
         return f"missing dependency: {exc.name} (reinstall mailrep)", []
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted", []
-    if isinstance(exc, CannotJudge) or (expected and isinstance(exc, expected)):
+    if isinstance(exc, CannotJudge):
         return str(exc), []
     import traceback
 
@@ -261,7 +259,6 @@ def run(
     parser: PluginParser,
     build: Callable[[argparse.Namespace, RunContext], Outcome],
     argv: Sequence[str] | None = None,
-    expected_errors: tuple[type[BaseException], ...] = (),
 ) -> NoReturn:
     """Parse, build and evaluate a check, print it, exit; UNKNOWN on anything unexpected."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -293,7 +290,7 @@ def run(
         raise SystemExit(EXIT_UNKNOWN) from None
     except BaseException as exc:  # the contract: never a traceback, always a status line
         signal.setitimer(signal.ITIMER_REAL, 0)
-        text, lines = _failure(exc, parser, timeout, verbose, expected_errors)
+        text, lines = _failure(exc, parser, timeout, verbose)
         emit(label, EXIT_UNKNOWN, text, details=lines, fmt=fmt)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -308,8 +305,3 @@ def run(
         extra=extra,
         json_perfdata=_perfdata(check),
     )
-
-
-def env_or(value: str | None, var: str) -> str | None:
-    """An option's value, else the environment variable's (for secrets kept off argv)."""
-    return value if value else os.environ.get(var) or None

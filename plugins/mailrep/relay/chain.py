@@ -27,32 +27,46 @@ really runs, so its ``-V`` and ``-h`` load none of it.
 
 from __future__ import annotations
 
-import ipaddress
+import itertools
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from mailrep.dns import fcrdns
 from mailrep.dns.addresses import is_global, parse_ip
 from mailrep.dns.fcrdns import Fcrdns
-from mailrep.dnsbl.lookup import Item, Report, Status, Verdict, lookup
+from mailrep.dnsbl.lookup import (
+    BlocklistConfig,
+    Item,
+    Report,
+    Status,
+    Verdict,
+    lookup,
+    resolver_for,
+)
 from mailrep.errors import CannotJudge
 from mailrep.relay import authresults
 from mailrep.relay.authresults import AuthSummary
-from mailrep.relay.received import (
-    Hop,
-    hop_delays,
-    matches_receiver,
-    normalise_ip,
-    parse_received,
-    received_headers,
-    sender_side,
-)
+from mailrep.relay.headers import received_headers
+from mailrep.relay.received import Hop, parse_received
+from mailrep.relay.trust import default_receiver, entry_index
 
-if TYPE_CHECKING:
-    from mailrep.plugin.dnsbl_options import BlocklistConfig
+
+def hop_delays(hops: list[Hop]) -> list[float | None]:
+    """Seconds from each hop to the next (``len(hops) - 1`` values, origin first).
+
+    None where either timestamp is missing. Negative values are kept: clock skew between
+    relays is itself worth reporting.
+    """
+    delays: list[float | None] = []
+    for older, newer in itertools.pairwise(hops):
+        if older.timestamp is None or newer.timestamp is None:
+            delays.append(None)
+        else:
+            delays.append((newer.timestamp - older.timestamp).total_seconds())
+    return delays
+
 
 SENDER = "sender"
 ENTRY = "entry"
@@ -125,62 +139,6 @@ class Chain(NamedTuple):
         return [h for h in self.hops if h.ip == ip]
 
 
-def _domain_of(host: str) -> str | None:
-    """``mx.recipient.example`` -> ``.recipient.example``; a two-label name is its own domain."""
-    labels = host.strip(".").lower().split(".")
-    if len(labels) >= 3:
-        return "." + ".".join(labels[1:])
-    if len(labels) == 2:
-        return "." + ".".join(labels)
-    return None
-
-
-def _spec_for(host: str) -> list[str]:
-    if normalise_ip(host) is not None:
-        return [normalise_ip(host) or host]
-    domain = _domain_of(host)
-    return [host.lower().rstrip(".")] + ([domain] if domain else [])
-
-
-def _internal_handoff(hop: Hop, spec: list[str]) -> bool:
-    """Was this line a step inside the receiving system (its client is the receiver)?"""
-    if _is_internal_stamp(hop):
-        return True
-    client = hop.rdns or hop.from_name
-    if hop.ip is not None:
-        # 127.0.0.1/::1 or a client calling itself localhost: a hand-off inside one machine.
-        # Other loopback addresses are not assumed to be the same system (loopback labs).
-        if not ipaddress.ip_address(hop.ip).is_loopback:
-            return False
-        if hop.ip in ("127.0.0.1", "::1") or (client or "").lower() == "localhost":
-            return True
-    if (hop.protocol or "").upper().startswith(("LMTP", "LOCAL")):
-        return True
-    return bool(client) and matches_receiver(spec)(replace(hop, by=client))
-
-
-def default_receiver(hops: Sequence[Hop]) -> list[str]:
-    """The receiving system when the user did not name it.
-
-    The newest line's ``by`` host and its domain; then, while that line is a hand-off inside
-    one system (no client at all, a loopback client, LMTP or local delivery, a client that is
-    already known to be the receiver: amavis, Dovecot LMTP, Gmail's internal stamps), the
-    ``by`` host of the line below joins it (with its domain).
-    """
-    spec: list[str] = []
-    i = len(hops) - 1
-    while i >= 0 and not hops[i].by:
-        i -= 1
-    while i >= 0:
-        by = hops[i].by
-        if by:
-            spec += [s for s in _spec_for(by) if s not in spec]
-        if i == 0 or not _internal_handoff(hops[i], spec):
-            break
-        i -= 1
-    return spec
-
-
 def _skip_reason(hop: Hop, side: str, allow_nonglobal: bool) -> tuple[bool, str]:
     """(public, reason it is not checked or "")."""
     if hop.ip is None:
@@ -193,28 +151,6 @@ def _skip_reason(hop: Hop, side: str, allow_nonglobal: bool) -> tuple[bool, str]
     if not public and not allow_nonglobal:
         return public, "non-global address"
     return public, ""
-
-
-def _is_internal_stamp(hop: Hop) -> bool:
-    """A line with no ``from`` part at all (Gmail's ``by 2002:a05:... with SMTP id``): a
-    step inside the system that wrote it, never a hand-off from a client."""
-    return hop.ip is None and hop.from_name is None and hop.helo is None
-
-
-def _entry_index(hops: list[Hop], spec: Sequence[str]) -> int | None:
-    """Index of the receiver's entry line, or None when the newest line is not the receiver's.
-
-    Lines with no client at all at the top are skipped first (see :func:`_is_internal_stamp`),
-    then :func:`mailrep.relay.received.sender_side` finds the hand-off.
-    """
-    receiver = matches_receiver(list(spec))
-    top = len(hops)
-    while top > 1 and _is_internal_stamp(hops[top - 1]) and receiver(hops[top - 1]):
-        top -= 1
-    side = sender_side(hops[:top], receiver)
-    if side:
-        return len(side) - 1
-    return None
 
 
 def build_chain(
@@ -237,7 +173,7 @@ def build_chain(
     spec = list(receiver or []) or default_receiver(hops)
     if len(hops) < len(values):
         notes.append(f"{len(values) - len(hops)} unreadable Received header(s) left out")
-    entry = _entry_index(hops, spec)
+    entry = entry_index(hops, spec)
     if entry is None:
         newest = hops[-1].by or "an unnamed host"
         raise CannotJudge(
@@ -333,7 +269,6 @@ def examine(
 ) -> Examination:
     """Build the chain, look every checked hop up on every zone, read FCrDNS and the
     receiver's Authentication-Results. Raises CannotJudge when no hop can be checked."""
-    from mailrep.dns.resolver import StubResolver
 
     chain = build_chain(message, receiver, allow_nonglobal=allow_nonglobal)
     ips = chain.checked_ips
@@ -350,13 +285,7 @@ def examine(
     settings = config.settings
     reverse = None
     if fcrdns_on:
-        resolver = StubResolver(
-            list(settings.nameservers),
-            query_timeout=settings.query_timeout,
-            concurrency=settings.concurrency,
-            deadline=settings.deadline,
-        )
-        reverse = _BackgroundFcrdns(fcrdns.check, ips, resolver)
+        reverse = _BackgroundFcrdns(fcrdns.check, ips, resolver_for(settings))
     report = lookup(items, config.zones, settings)
     ptr = reverse.result(ips, settings.deadline) if reverse is not None else {}
     fields = authresults.header_fields(message)

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from mailrep.errors import CannotJudge
-from mailrep.relay.chain import ENTRY, RECEIVER, SENDER, build_chain, default_receiver
-from mailrep.relay.received import parse_chain, received_headers
+from mailrep.relay.chain import ENTRY, RECEIVER, SENDER, build_chain
+from mailrep.relay.headers import received_headers
+from mailrep.relay.received import parse_chain
+from mailrep.relay.trust import default_receiver
 
 FIXTURES = Path(__file__).resolve().parents[2] / "support" / "fixtures" / "relay_chain"
 

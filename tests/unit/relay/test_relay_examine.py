@@ -10,8 +10,7 @@ import pytest
 from mailrep.dns import fcrdns
 from mailrep.dns.fcrdns import Fcrdns
 from mailrep.dns.resolver import parse_nameserver
-from mailrep.dnsbl.lookup import LookupSettings, Report
-from mailrep.plugin.dnsbl_options import BlocklistConfig
+from mailrep.dnsbl.lookup import BlocklistConfig, LookupSettings, Report
 from mailrep.relay import chain as relay_chain
 from mailrep.relay.chain import examine
 

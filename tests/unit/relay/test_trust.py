@@ -1,13 +1,8 @@
 """Extracting Received values from a message, and where the receiving side's trust begins."""
 
-from mailrep.relay.received import (
-    MAX_HOPS,
-    handoff_hop,
-    matches_receiver,
-    parse_chain,
-    received_headers,
-    sender_side,
-)
+from mailrep.relay.headers import MAX_HOPS, received_headers
+from mailrep.relay.received import parse_chain
+from mailrep.relay.trust import handoff_hop, matches_receiver, sender_side
 
 MESSAGE = (
     b"Return-Path: <a@example.org>\r\n"
