@@ -305,7 +305,6 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     import nagiosplugin
     from mailrep.bounce.analysis import analyse
     from mailrep.bounce.measure import in_window, measure
-    from mailrep.bounce.returned import returned_path
     from mailrep.plugin import bounce_check as bcheck
     from mailrep.plugin.bounce_json import bounce_json
 
@@ -320,7 +319,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
             analyse,
             sent=sent,
             recheck=recheck,
-            returned=lambda raw: returned_path(raw, allow_nonglobal=args.allow_nonglobal),
+            returned=lambda raw: bcheck.read_returned(raw, allow_nonglobal=args.allow_nonglobal),
             hop_zones=hop_zones(args),
         )
 

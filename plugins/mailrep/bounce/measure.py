@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from mailrep.bounce.culprit import Culprit, PathHop, locate, path, public_hops
-from mailrep.bounce.returned import ReturnedPath
 from mailrep.bounce.tally import BounceRecord, BounceSummary, summarise
 
 
@@ -26,9 +24,24 @@ class _Recheck(Protocol):  # dnsbl.recheck.Recheck, without importing the DNS si
     def text(self) -> str: ...
 
 
+class _Place(Protocol):  # relay.path.Culprit: where a cited address is on the path
+    @property
+    def ip(self) -> str: ...
+    @property
+    def hop(self) -> Any: ...
+    @property
+    def found(self) -> bool: ...
+
+
+class _Path(Protocol):  # relay.path.ReturnedPath: the path one bounce returned
+    def servers(self) -> list[Any]: ...
+    def locate(self, ip: str) -> Any: ...
+    def public_hops(self) -> list[str]: ...
+
+
 Pair = tuple[str, str]  # (cited zone, cited address)
 Recheck = Callable[[list[Pair]], Mapping[Pair, _Recheck]]
-Returned = Callable[[bytes], ReturnedPath]
+Returned = Callable[[bytes], _Path]  # a raw bounce -> its returned path
 
 
 class LogStats(NamedTuple):
@@ -48,10 +61,10 @@ class Measurement(NamedTuple):
     rechecks: Mapping[Pair, _Recheck]  # empty unless --verify
     verified: bool
     #: per record of ``summary.records`` (same order): where its cited address is
-    culprits: tuple[Culprit | None, ...] = ()
+    culprits: tuple[Any, ...] = ()  # relay.path.Culprit or None
     #: --verify's lookups of the public hops of the returned chains, per (zone, address)
     hop_checks: Mapping[Pair, _Recheck] = {}
-    hops: Mapping[str, PathHop] = {}  # address -> the server (or client) it is
+    hops: Mapping[str, Any] = {}  # address -> the relay.path.PathHop it is
     #: deferrals that cite a blocklist (MTA log sources), one per queued recipient
     deferrals: tuple[BounceRecord, ...] = ()
     log: LogStats | None = None
@@ -110,10 +123,11 @@ class Measurement(NamedTuple):
         found = self.rechecks.get((zone, ip))
         return found.state if found is not None else None
 
-    def culprit(self, zone: str, ip: str | None) -> Culprit | None:
-        """The place the bounces citing (zone, ip) give most often: one found on the path
-        wins over "not in the returned chain"; None when no bounce returned headers."""
-        places: Counter[Culprit] = Counter()
+    def culprit(self, zone: str, ip: str | None) -> Any:
+        """The place (a relay.path.Culprit) the bounces citing (zone, ip) give most often:
+        one found on the path wins over "not in the returned chain"; None when no bounce
+        returned headers."""
+        places: Counter[Any] = Counter()
         for rec, found in zip(self.summary.records, self.culprits, strict=False):
             if found is not None and (rec.zone, rec.blocked_ip) == (zone, ip):
                 places[found] += 1
@@ -156,7 +170,7 @@ def _keeping_paths(
     messages: Iterable[Any],
     analyse: Callable[[bytes], Any],
     returned: Returned,
-    paths: dict[str, ReturnedPath],
+    paths: dict[str, _Path],
     every: bool,
 ) -> tuple[Iterator[Any], Callable[[bytes], Any]]:
     """``messages`` and ``analyse`` wrapped so that the returned path of every bounce that
@@ -182,23 +196,23 @@ def _keeping_paths(
 
 
 class _Paths(NamedTuple):
-    culprits: tuple[Culprit | None, ...]
-    hops: dict[str, PathHop]
+    culprits: tuple[Any, ...]
+    hops: dict[str, Any]
     public: list[str]
 
 
-def _place(records: list[BounceRecord], paths: Mapping[str, ReturnedPath]) -> _Paths:
-    culprits: list[Culprit | None] = []
-    hops: dict[str, PathHop] = {}
+def _place(records: list[BounceRecord], paths: Mapping[str, _Path]) -> _Paths:
+    culprits: list[_Place | None] = []
+    hops: dict[str, Any] = {}
     public: list[str] = []
     for each in paths.values():
-        for hop in path(each):
+        for hop in each.servers():
             if hop.ip:
                 hops.setdefault(hop.ip, hop)
-        public.extend(public_hops(each))
+        public.extend(each.public_hops())
     for rec in records:
         found = paths.get(rec.source)
-        place = locate(rec.blocked_ip, found) if found is not None and rec.blocked_ip else None
+        place = found.locate(rec.blocked_ip) if found is not None and rec.blocked_ip else None
         culprits.append(place)
         if place is not None and place.hop is not None:
             hops.setdefault(place.ip, place.hop)
@@ -217,7 +231,7 @@ def measure(
     """Analyse and tally ``messages``; place each cited address on its bounce's returned
     path (``returned`` reads it); recheck the cited (list, address) pairs and look every
     public hop up on ``hop_zones`` and the cited lists, if asked."""
-    paths: dict[str, ReturnedPath] = {}
+    paths: dict[str, _Path] = {}
     if returned is not None:
         every = recheck is not None  # --verify looks up every bounce's public hops
         messages, analyse = _keeping_paths(messages, analyse, returned, paths, every)

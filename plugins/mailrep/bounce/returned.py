@@ -1,14 +1,12 @@
-"""What a bounce says about the path of the message that bounced.
+"""The returned original's header block in a bounce: where the sender's path is written.
 
 A bounce usually returns the original message or its header block (a ``message/rfc822`` or
 ``text/rfc822-headers`` part, or a quoted copy after "Below this line is a copy of the
 message"). Those headers hold the Received chain the message had when it was refused: the
-servers of the sender's own path, oldest first. The bounce's own header block says who
-handed the bounce to us: the line our server wrote about that client cannot be forged.
-
-Both are read with the relay core (:func:`mailrep.relay.chain.build_chain`, the parser and
-trust rules check_relay_chain uses). Nothing here judges; :mod:`mailrep.bounce.culprit`
-places a cited address on that path.
+servers of the sender's own path. This module only finds them (with :mod:`mailrep.bounce.mime`,
+which already sorts a bounce's parts); reading the chain and placing a cited address on it
+is the relay core's job (:mod:`mailrep.relay.path`), so the bounce package stays on the
+standard library.
 """
 
 from __future__ import annotations
@@ -21,24 +19,17 @@ import re
 from typing import NamedTuple
 
 from mailrep.bounce.mime import MAX_DEPTH, ORIGINAL_TYPES, collect, content_type, parse
-from mailrep.errors import CannotJudge
-from mailrep.relay.chain import Chain, ChainHop, build_chain
 
 #: At most this much of a returned header block is read (real ones are a few KiB).
 MAX_RETURNED_BYTES = 256 * 1024
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,253}")
 
 
-class ReturnedPath(NamedTuple):
-    """The returned chain of one bounce, and who handed the bounce itself to us."""
+class Returned(NamedTuple):
+    """What a bounce returned of the original, and who says it reported the failure."""
 
-    chain: Chain | None  # the returned original's Received chain, None when it has none
+    headers: list[bytes]  # header blocks of the returned originals, message order
     reporting_mta: str | None  # the DSN's Reporting-MTA name (lower case)
-    handoff: ChainHop | None  # the trusted hand-off line of the bounce's own chain
-
-    @property
-    def hops(self) -> list[ChainHop]:
-        return self.chain.hops if self.chain is not None else []
 
 
 def _decoded(part: email.message.Message, body: bytes) -> bytes:
@@ -85,15 +76,6 @@ def _quoted_block(original_text: str) -> bytes:
     return "\n".join(unquoted).encode("utf-8", "replace")
 
 
-def _chain(block: bytes, allow_nonglobal: bool) -> Chain | None:
-    if b"received:" not in block[:MAX_RETURNED_BYTES].lower():
-        return None
-    try:
-        return build_chain(block, allow_nonglobal=allow_nonglobal)
-    except CannotJudge:
-        return None
-
-
 def _reporting_mta(blocks: list[list[dict[str, str]]]) -> str | None:
     for group in blocks:
         for fields in group:
@@ -103,17 +85,14 @@ def _reporting_mta(blocks: list[list[dict[str, str]]]) -> str | None:
     return None
 
 
-def returned_path(raw: bytes, *, allow_nonglobal: bool = False) -> ReturnedPath:
-    """The returned chain of a bounce and the hand-off of the bounce itself. Never raises."""
+def returned_headers(raw: bytes) -> Returned:
+    """The returned originals' header blocks and the Reporting-MTA. Never raises."""
     try:
         msg = parse(raw)
         parts = collect(msg)
         blocks = _original_blocks(msg)
         if not blocks and parts.original_text:
             blocks = [_quoted_block(parts.original_text)]
-        chain = next((c for c in (_chain(b, allow_nonglobal) for b in blocks) if c), None)
-        own = _chain(raw, allow_nonglobal)
-        handoff = own.entry_hop if own is not None else None
-        return ReturnedPath(chain, _reporting_mta(parts.status_blocks), handoff)
+        return Returned(blocks, _reporting_mta(parts.status_blocks))
     except Exception:  # a hostile bounce costs us its path, never the run
-        return ReturnedPath(None, None, None)
+        return Returned([], None)

@@ -16,10 +16,20 @@ from typing import Any, NamedTuple
 import nagiosplugin
 
 from mailrep.bounce.measure import Measurement
+from mailrep.bounce.returned import returned_headers
 from mailrep.bounce.tally import BounceRecord
 from mailrep.plugin.dnsbl_check import InfoContext
 from mailrep.plugin.ranges import describe
 from mailrep.plugin.text import counted
+from mailrep.relay.path import ReturnedPath, read_path
+
+
+def read_returned(raw: bytes, *, allow_nonglobal: bool = False) -> ReturnedPath:
+    """The sender's path a bounce returned: found by the bounce core
+    (:mod:`mailrep.bounce.returned`), read and placed by the relay core
+    (:mod:`mailrep.relay.path`)."""
+    found = returned_headers(raw)
+    return read_path(found.headers, raw, found.reporting_mta, allow_nonglobal=allow_nonglobal)
 
 
 class BounceThresholds(NamedTuple):

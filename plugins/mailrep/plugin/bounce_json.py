@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailrep.bounce.culprit import Culprit
 from mailrep.bounce.measure import Measurement
 from mailrep.bounce.tally import BounceRecord
 from mailrep.plugin.bounce_check import BounceResource
+from mailrep.relay.path import Culprit
 
 
 def _culprit_json(place: Culprit | None) -> dict[str, Any] | None:

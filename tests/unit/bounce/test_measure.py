@@ -7,8 +7,8 @@ from typing import NamedTuple
 
 from mailrep.bounce.analysis import analyse
 from mailrep.bounce.measure import in_window, measure
-from mailrep.bounce.returned import returned_path
 from mailrep.dnsbl.recheck import Recheck
+from mailrep.plugin.bounce_check import read_returned
 
 from tests.support.fixtures import make_bounces as mk
 
@@ -116,7 +116,7 @@ def relay_bounce(recipient: str = "bob@example.net", ip: str = "198.51.100.7") -
 
 
 def returned(raw: bytes):
-    return returned_path(raw, allow_nonglobal=True)
+    return read_returned(raw, allow_nonglobal=True)
 
 
 def test_each_cited_address_is_placed_on_the_path_of_its_own_bounce():

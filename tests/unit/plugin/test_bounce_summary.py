@@ -7,13 +7,13 @@ from typing import NamedTuple
 import nagiosplugin
 from mailrep.bounce.analysis import analyse
 from mailrep.bounce.measure import measure
-from mailrep.bounce.returned import returned_path
 from mailrep.dnsbl.recheck import Recheck
 from mailrep.plugin.bounce_check import (
     BounceResource,
     BounceSummaryText,
     BounceThresholds,
     bounce_contexts,
+    read_returned,
 )
 
 from tests.support.fixtures import make_bounces as mk
@@ -105,7 +105,7 @@ def relay_bounce(recipient: str = "bob@example.net") -> bytes:
 
 
 def returned(raw):
-    return returned_path(raw, allow_nonglobal=True)
+    return read_returned(raw, allow_nonglobal=True)
 
 
 def long_output(check):

@@ -1,4 +1,4 @@
-"""Which machine of your path a bounce's cited address is: the culprit hop.
+"""The sender's path a bounce returned, and which machine of it a cited address is.
 
 The incident: the bounce said "client [IP] blocked using psbl.surriel.com", the admin's own
 server was clean, and the listed address was the provider's virus-scan relay between it
@@ -21,14 +21,70 @@ A cited address is placed:
 2. on the path's last server, when the bounce was handed to us from the cited address by a
    client calling itself by that server's name (or the DSN's Reporting-MTA);
 3. nowhere: the cited address is not in the returned chain, which is said too.
+
+Both chains are read with :func:`mailrep.relay.chain.build_chain`, the parser and trust
+rules check_relay_chain uses; finding the returned header block in a bounce is
+:mod:`mailrep.bounce.returned`'s job.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
-from mailrep.bounce.returned import ReturnedPath
-from mailrep.relay.chain import ChainHop
+from mailrep.errors import CannotJudge
+from mailrep.relay.chain import Chain, ChainHop, build_chain
+
+#: A header block is read up to this size (real ones are a few KiB).
+MAX_BLOCK_BYTES = 256 * 1024
+
+
+class ReturnedPath(NamedTuple):
+    """The returned chain of one bounce, and who handed the bounce itself to us."""
+
+    chain: Chain | None  # the returned original's Received chain, None when it has none
+    reporting_mta: str | None  # the DSN's Reporting-MTA name (lower case)
+    handoff: ChainHop | None  # the trusted hand-off line of the bounce's own chain
+
+    @property
+    def hops(self) -> list[ChainHop]:
+        return self.chain.hops if self.chain is not None else []
+
+    def servers(self) -> list[PathHop]:
+        return path(self)
+
+    def locate(self, ip: str) -> Culprit:
+        return locate(ip, self)
+
+    def public_hops(self) -> list[str]:
+        return public_hops(self)
+
+
+def _chain(block: bytes, allow_nonglobal: bool) -> Chain | None:
+    if b"received:" not in block[:MAX_BLOCK_BYTES].lower():
+        return None
+    try:
+        return build_chain(block[:MAX_BLOCK_BYTES], allow_nonglobal=allow_nonglobal)
+    except CannotJudge:
+        return None
+
+
+def read_path(
+    returned: Iterable[bytes],
+    bounce: bytes,
+    reporting_mta: str | None = None,
+    *,
+    allow_nonglobal: bool = False,
+) -> ReturnedPath:
+    """The first returned header block that has a chain, and the hand-off of ``bounce``
+    (the raw bounce, whose own header block says who delivered it). Never raises."""
+    try:
+        chain = next((c for c in (_chain(b, allow_nonglobal) for b in returned) if c), None)
+        own = _chain(bounce, allow_nonglobal)
+        handoff = own.entry_hop if own is not None else None
+        return ReturnedPath(chain, reporting_mta, handoff)
+    except Exception:  # hostile headers cost us the path, never the run
+        return ReturnedPath(None, reporting_mta, None)
 
 
 class PathHop(NamedTuple):

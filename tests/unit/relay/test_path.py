@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mailrep.bounce.analysis import analyse
-from mailrep.bounce.culprit import locate, path, public_hops
-from mailrep.bounce.returned import returned_path
+from mailrep.bounce.returned import returned_headers
+from mailrep.relay.path import ReturnedPath, locate, path, public_hops, read_path
 
 from tests.support.fixtures import make_bounces as mk
 
@@ -30,6 +30,11 @@ HANDOFF = [
     f"for <alice@company-example.jp>; {STAMP}",
     f"by {RELAY} (Postfix) id DDD4; {STAMP}",
 ]
+
+
+def returned_path(raw: bytes, allow_nonglobal: bool = True) -> ReturnedPath:
+    found = returned_headers(raw)
+    return read_path(found.headers, raw, found.reporting_mta, allow_nonglobal=allow_nonglobal)
 
 
 def refusal(ip: str = RELAY_IP, **kw: object) -> bytes:
