@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
+from mailrep.bounce.logsource import LogOutcome
 from mailrep.bounce.tally import BounceRecord, BounceSummary, summarise
 
 
@@ -240,6 +241,23 @@ def measure(
     n, source = sent if sent is not None else (None, "")
     m = Measurement(summary, n, source, {}, recheck is not None, placed.culprits, hops=placed.hops)
     return verify(m, recheck, placed.public, hop_zones) if recheck is not None else m
+
+
+def from_log(outcome: LogOutcome, label: str, recheck: Recheck | None = None) -> Measurement:
+    """A run whose source is an MTA log: its bounces, its own sent count (every recipient
+    it tried: sent, bounced or still deferred) and the deferrals that cite a blocklist."""
+    bounced = len(outcome.summary.records)
+    log = LogStats(label, outcome.lines, outcome.unparsed, outcome.sent, outcome.deferred)
+    m = Measurement(
+        outcome.summary,
+        outcome.sent + bounced + outcome.deferred,
+        f"the same log ({outcome.sent} sent, {bounced} bounced, {outcome.deferred} deferred)",
+        {},
+        False,
+        deferrals=tuple(outcome.deferrals),
+        log=log,
+    )
+    return verify(m, recheck) if recheck is not None else m
 
 
 def verify(

@@ -3,7 +3,7 @@
 A bounce usually returns the original message or its header block (a ``message/rfc822`` or
 ``text/rfc822-headers`` part, or a quoted copy after "Below this line is a copy of the
 message"). Those headers hold the Received chain the message had when it was refused: the
-servers of the sender's own path. This module only finds them (with :mod:`mailrep.bounce.mime`,
+servers of the sender's own path. This module only finds them (with :mod:`mailrep.bounce.parts`,
 which already sorts a bounce's parts); reading the chain and placing a cited address on it
 is the relay core's job (:mod:`mailrep.relay.path`), so the bounce package stays on the
 standard library.
@@ -18,7 +18,8 @@ import quopri
 import re
 from typing import NamedTuple
 
-from mailrep.bounce.mime import MAX_DEPTH, ORIGINAL_TYPES, collect, content_type, parse
+from mailrep.bounce.mime import MAX_DEPTH, ORIGINAL_TYPES, content_type, parse
+from mailrep.bounce.parts import collect
 
 #: At most this much of a returned header block is read (real ones are a few KiB).
 MAX_RETURNED_BYTES = 256 * 1024
