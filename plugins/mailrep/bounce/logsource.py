@@ -107,7 +107,8 @@ class _State:
         rcpt = ev.recipient.lower()
         queued = self.pending.setdefault(ev.queue_id, {})
         earlier = queued.get(rcpt)
-        if earlier is not None and not ev.reply:
+        if earlier is not None and _has_reply(earlier.reply) and not _has_reply(ev.reply):
+            # "retry time not reached": the remote's last words still say why it waits
             ev = ev._replace(reply=earlier.reply, remote=earlier.remote, dsn=ev.dsn or earlier.dsn)
         queued[rcpt] = ev
         judged = self.judge(ev, "delayed")

@@ -62,6 +62,7 @@ def test_a_blocklist_deferral_delivered_later_still_says_mail_was_refused():
 def test_a_bounce_without_a_reply_takes_the_last_deferrals_words():
     events = [
         ev("Q1", "bob@example.net", "deferred", DEFER_BLOCKED, 0),
+        ev("Q1", "bob@example.net", "deferred", "retry time not reached", 5),
         ev("Q1", "bob@example.net", "bounced", "retry timeout exceeded", 60),
     ]
     [rec] = read_log(events, None, "exim").summary.records
