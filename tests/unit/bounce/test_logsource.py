@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from mailrep.bounce.logsource import read_log
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mailrep.bounce.logsource import _Judge, read_log
 from mailrep.bounce.measure import from_log
+from mailrep.bounce.recipient import Said, build
 from mailrep.dnsbl.recheck import Recheck
 from mailrep.mail.maillog import Delivery, Unparsed
 
@@ -134,3 +137,42 @@ def test_identical_reply_texts_are_judged_once(monkeypatch):
     events = [ev(f"Q{i}", f"u{i}@example.net", "bounced", BLOCKED) for i in range(50)]
     out = read_log(events, None, "mail.log")
     assert len(calls) == 1 and len({r.recipient.recipient for r in out.summary.records}) == 50
+
+
+REPLIES = [
+    "550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown in virtual mailbox table",
+    "552 5.2.2 <{rcpt}>: Mailbox full, quota exceeded",
+    "550 5.7.1 <{rcpt}>: Relay access denied",
+    "450 4.7.1 <{rcpt}>: Recipient address rejected: Greylisted",
+    "550 {rcpt} no such user here",
+    "554 5.7.1 {rcpt} blocked using zen.spamhaus.org, client [198.51.100.7]",
+    "550 5.1.1 The email account that you tried to reach does not exist: {rcpt}",
+    "<{rcpt}>",
+    "{rcpt}",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    template=st.sampled_from(REPLIES),
+    local=st.from_regex(r"[a-z0-9._+-]{1,24}", fullmatch=True),
+    domain=st.sampled_from(["example.net", "yahoo.com", "gmail.com", "mx.example.org"]),
+    action=st.sampled_from(["failed", "delayed"]),
+    upper=st.booleans(),
+)
+def test_standing_in_for_the_address_judges_exactly_as_the_address_itself(
+    template, local, domain, action, upper
+):
+    rcpt = f"{local}@{domain}"
+    text = template.format(rcpt=rcpt.upper() if upper else rcpt)
+    event = Delivery(T0, "Q1", rcpt, "bounced", None, "mx.example.net", text)
+    direct = build(Said(rcpt, action, None, text, "mx.example.net"))
+    judged = _Judge()(event, action)
+    assert judged.reason == direct.reason and judged.cause == direct.cause
+    assert (judged.status, judged.replycode, judged.citation) == (
+        direct.status,
+        direct.replycode,
+        direct.citation,
+    )
+    assert judged.diagnostic.lower() == direct.diagnostic.lower()
+    assert (judged.recipient, judged.remote_host) == (rcpt, "mx.example.net")
