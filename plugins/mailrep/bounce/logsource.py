@@ -80,7 +80,8 @@ def _stand_in(text: str, rcpt: str) -> str:
     at = low.find(rcpt)
     if at < 0:
         return text
-    out, last = [], 0
+    out: list[str] = []
+    last = 0
     while at >= 0:
         out += (text[last:at], PLACEHOLDER)
         last = at + len(rcpt)
