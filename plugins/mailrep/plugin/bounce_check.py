@@ -280,9 +280,9 @@ def _read_line(m: Measurement) -> str:
     if m.log is not None:
         log = m.log
         return (
-            f"read {log.source}: {log.lines} lines, {len(s.records)} bounced recipients, "
-            f"{log.sent} sent, {log.deferred} still deferred, "
-            f"{counted(log.unparsed, 'delivery line')} not understood"
+            f"read {log.source}: {counted(log.lines, 'delivery record')} ({log.sent} sent, "
+            f"{counted(len(s.records), 'recipient')} bounced, {log.deferred} still deferred), "
+            f"{counted(log.unparsed, 'delivery line')} that could not be read"
         )
     return (
         f"read {s.messages} messages: {len(s.records)} bounced recipients, "
@@ -300,9 +300,8 @@ def _deferral_lines(m: Measurement) -> list[str]:
         state = m.recheck_text(zone or "", ip)
         extra = f" — now {state}" if state else ""
         lines.append(
-            f"deferred by blocklist {zone}: {counted(n, 'recipient')} for "
-            f"{ip or 'an unnamed address'}{extra} (still queued or delivered later: "
-            "mail is being refused, bounces follow)"
+            f"deferred by blocklist {zone}: {counted(n, 'queued recipient')} for "
+            f"{ip or 'an unnamed address'}{extra} (mail is refused now; bounces follow)"
         )
     return lines
 
@@ -318,7 +317,7 @@ def _hop_lines(m: Measurement) -> list[str]:
             by_ip[ip].append(zone)
     zones = {zone for zone, _ in m.hop_checks}
     lines = [
-        f"path hops: {counted(len(by_ip), 'public address')} of the returned chains looked "
+        f"path hops: {counted(len(by_ip), 'address', 'addresses')} of the returned chains looked "
         f"up on {counted(len(zones), 'list')}"
     ]
     for ip, listed in by_ip.items():

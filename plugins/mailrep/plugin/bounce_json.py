@@ -19,7 +19,7 @@ def _culprit_json(place: Culprit | None) -> dict[str, Any] | None:
     hop = place.hop
     return {
         "ip": place.ip,
-        "in_returned_chain": place.found,
+        "on_path": place.found,
         "found_by": place.how,
         "hop": hop.number if hop else None,
         "host": hop.name if hop else None,
