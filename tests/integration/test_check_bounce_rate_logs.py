@@ -18,9 +18,10 @@ from datetime import datetime
 
 import pytest
 
+from tests.support.fixtures import make_bounces as mk
 from tests.support.plugin_runner import run_plugin
 from tests.support.servers.journal import journalctl_on, write_journal
-from tests.support.servers.mailflow import ALICE, BOB, MX_IP, RELAY_IP, ZONE
+from tests.support.servers.mailflow import ALICE, BOB, MX_IP, PROBE, RELAY_IP, ZONE
 
 EXIM_IP = "127.0.0.13"
 
@@ -127,10 +128,13 @@ def exim(incident_lab, exim_instance):
 
 
 def test_exims_main_log_after_the_mx_refused_it_names_psbl_and_its_address(exim):
+    exim.send(ALICE, PROBE, "from exim, to the monitoring mailbox")  # accepted whatever the list
     exim.send(ALICE, BOB, "from exim, refused")
     exim.wait_for_log(lambda line: f" ** {BOB}" in line)
+    exim.wait_for_log(lambda line: f" => {PROBE}" in line)
     r = bounce_rate("--exim-log", str(exim.mainlog), "--since", "1h", "--format", "json")
     assert r.code in (1, 2), r.stdout
+    assert (r.json["log"]["sent"], r.json["sent"]) == (1, 2)  # the => delivery, and the bounce
     assert [
         (b["recipient"], b["reason"], b["zone"], b["blocked_ip"]) for b in r.json["bounces"]
     ] == [(BOB, "blocked", ZONE, EXIM_IP)]
@@ -206,3 +210,37 @@ def test_unreadable_delivery_lines_are_counted_not_fatal(tmp_path):
     r = bounce_rate("--postfix-log", str(log))
     assert r.code == 0, r.stdout
     assert r.perfdata["unparsed"] == "1" and r.perfdata["sent"] == "1"
+
+
+def test_with_a_mailbox_the_exim_log_is_the_denominator(tmp_path):
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - 60))
+    log = tmp_path / "mainlog"
+    log.write_text(
+        "".join(
+            f"{when} 1rAbCd-0001{i:02d}-Xy => u{i}@example.net R=dnslookup T=remote_smtp "
+            "H=mx.example.net [203.0.113.5]\n"
+            for i in range(50)
+        )
+    )
+    bounces = tmp_path / "bounces"
+    bounces.mkdir()
+    (bounces / "1.eml").write_bytes(mk.unknown_user())
+    r = bounce_rate("--dir", str(bounces), "--exim-log", str(log))
+    assert (r.perfdata["sent"], r.perfdata["rate"]) == ("50", "2.0%")
+    assert "sent count from Exim log (50 sent, 0 bounced, 0 deferred)" in r.stdout
+
+
+def test_a_log_too_long_for_the_time_given_is_unknown_within_t(tmp_path):
+    when = time.strftime("%b %e %H:%M:%S", time.localtime())
+    log = tmp_path / "mail.log"
+    with log.open("w") as fh:
+        for block in range(40):
+            fh.write(
+                "".join(
+                    postfix_line(when, f"{block:04X}{i:06X}", "deferred", "450 4.2.0 try later")
+                    for i in range(10_000)
+                )
+            )
+    r = bounce_rate("--postfix-log", str(log), "-t", "1")
+    assert r.code == 3 and "timeout" in r.status, r.stdout
+    assert r.elapsed < 5

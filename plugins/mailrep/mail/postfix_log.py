@@ -101,7 +101,7 @@ def _fields(rest: str) -> _Fields | None:
     if at < 0 or fields.count(" ") != fields.count(", "):
         return None
     word, _sep, tail = rest[at + 9 :].rstrip().partition(" ")
-    if tail and not (tail.startswith("(") and tail.endswith(")")):
+    if not word.isalpha() or (tail and not (tail.startswith("(") and tail.endswith(")"))):
         return None
     dsn = None
     d = fields.find(", dsn=")

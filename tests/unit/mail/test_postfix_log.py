@@ -153,3 +153,8 @@ def test_expiry_bounces_every_recipient_still_deferred():
 def test_journal_stamps_are_read():
     line = smtp("2026-11-28T14:30:00.123456+0000", "BBB222", "carol@example.net", "sent")
     assert count_lines([line], NOW - timedelta(hours=1), NOW).sent == 1
+
+
+def test_a_status_line_cut_after_status_is_unparsed():
+    cut = REFUSED[: REFUSED.index("status=") + len("status=")]
+    assert isinstance(event(cut), Unparsed)
