@@ -69,6 +69,14 @@ def test_the_relays_log_after_the_mx_refused_it_names_psbl_and_the_relay(inciden
     line = bounce_rate("--postfix-log", log, "--since", "1h")
     assert re.search(rf"\d+ cites? {ZONE} for {RELAY_IP}", line.status), line.stdout
     assert line.perfdata["unparsed"] == "0"
+    verified = bounce_rate(
+        "--postfix-log", log, "--since", "1h", "--verify", "-n", lab.nameserver,
+        "--allow-nonglobal", "--format", "json",
+    )  # fmt: skip
+    assert verified.code == 2, verified.stdout
+    assert {(c["zone"], c["ip"], c["now"]) for c in verified.json["citations"]} >= {
+        (ZONE, RELAY_IP, "still listed")
+    }
 
 
 def test_a_deferral_citing_the_list_warns_and_its_later_bounce_counts_once(incident_lab):
