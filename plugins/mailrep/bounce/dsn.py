@@ -32,7 +32,7 @@ def _said(
     # RFC 3464 type "X-Unix": a local delivery program's own words or exit code
     mailer = diag[:7].lower() == "x-unix;"
     diag = diag.split(";", 1)[1] if ";" in diag[:12] else diag
-    context = chunks.get(rcpt, fallback)
+    context = chunks.get(rcpt.lower(), fallback)
     if _DSN_FIELDS.match(context) and fallback and len(chunks) == 1:
         # the address was found only in the status fields, which say nothing more; the
         # report's words, naming no other address, are about this recipient (a piped
@@ -56,7 +56,8 @@ def _said(
 
 def _from_dsn(r: Reading) -> list[FailedRecipient]:
     text = r.text
-    chunks = dict(reversed(recipients(text, set()))) if text else {}
+    found = reversed(recipients(text, set())) if text else ()
+    chunks = {a.lower(): words for a, words in found}
     # the report's words are about its recipient only when it names one
     report = (text if len(text) < 4000 else "") if _named(r.parts.status_blocks) == 1 else ""
     out = []

@@ -41,7 +41,11 @@ def _complainants(r: Reading) -> list[str]:
             found = [address(header(h, "To"))]
             if found[0]:
                 break
-    return list(dict.fromkeys(a for a in found if a)) or [""]
+    unique: dict[str, str] = {}
+    for a in found:
+        if a:
+            unique.setdefault(a.lower(), a)
+    return list(unique.values()) or [""]
 
 
 def feedback_report(r: Reading) -> Analysis | None:
@@ -62,9 +66,7 @@ def list_refusal(r: Reading) -> Analysis | None:
     m = _FIRST_BRACKETED.search(r.text)
     if not m:
         return None
-    said = Said(
-        m.group(1).lower(), "failed", None, r.text, None, known=list_notice_reason(r.subject)
-    )
+    said = Said(m.group(1), "failed", None, r.text, None, known=list_notice_reason(r.subject))
     return Analysis("bounce", (build(said),), r.mid, r.subject)
 
 

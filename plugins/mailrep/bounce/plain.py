@@ -67,7 +67,7 @@ def _recipient_lines(r: Reading, sure: bool) -> Found:
     # The bounce goes to the original sender; a reply quoting that address ("550 5.2.0
     # <sender@...> From: domain is invalid") belongs to the recipient above it, unless the
     # sender is the only address named (mail to oneself).
-    skip = {address(r.sender)}
+    skip = {address(r.sender).lower()}
     own = address(header(r.msg, "To")).lower()
     found = recipients(r.text, skip | {own}, sure=sure)
     if not found and own:

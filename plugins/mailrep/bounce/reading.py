@@ -38,12 +38,12 @@ _GATEWAY_WORDS = (
 
 
 def address(value: str | None) -> str:
-    """The address in a field value ("rfc822; <a@b>", "Name <a@b>"), lower-cased."""
+    """The address in a field value ("rfc822; <a@b>", "Name <a@b>"), as written there."""
     if not value:
         return ""
     v = value.split(";", 1)[-1].strip()
     m = _ADDRESS.search(v)
-    return (m.group(0) if m else v).strip(".").lower()
+    return (m.group(0) if m else v).strip(".")
 
 
 def header(msg: email.message.Message, name: str) -> str:
