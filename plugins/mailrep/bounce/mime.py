@@ -20,6 +20,7 @@ MAX_TEXT = 256 * 1024
 
 ORIGINAL_TYPES = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
 STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+DISPOSITION_TYPES = ("message/disposition-notification", "message/global-disposition-notification")
 
 
 def parse(raw: bytes) -> email.message.Message:
@@ -99,6 +100,13 @@ _READ = frozenset(
         "x-nai-header",
         # Apple Mail's one-click unsubscribe message: an opt-out, i.e. feedback
         "x-apple-unsubscribe",
+        # RFC 3834 section 3.3: an automatic response goes out with a null return path
+        "return-path",
+        # Microsoft JMRP complaints forwarded "as is" name the complaining mailbox here
+        "x-hmxmroriginalrecipient",
+        # challenge-response systems' own stamps (Bluebottle, TMDA)
+        "x-bluebottle-request",
+        "x-delivery-agent",
     }
 )
 # A field line whose name is one of _READ (any case), with its continuation lines; searched
@@ -149,7 +157,9 @@ def _headers(head: bytes) -> email.message.Message:
 
 
 _KEPT = re.compile(
-    rb"\n(Message-ID|To|From|Content-Type|Subject):[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I
+    rb"\n(Message-ID|To|From|Content-Type|Subject|X-HmXmrOriginalRecipient):[ \t]*"
+    rb"(.*(?:\r?\n[ \t].*)*)",
+    re.I,
 )
 _UNFOLD = re.compile(rb"\r?\n[ \t]+")
 
