@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mailrep.bounce.dsn import delivery_status
+from mailrep.bounce.dsn import declared_report, delivery_status
 from mailrep.bounce.forms import apple_unsubscribe, feedback_report, list_refusal
 from mailrep.bounce.mime import content_type
 from mailrep.bounce.model import Analysis, Citation, FailedRecipient
@@ -49,6 +49,7 @@ DETECTORS: tuple[Detector, ...] = (
     forwarded_report,
     list_refusal,  # fml's refusal of a post
     plain_bounce,  # non-RFC 3464 failure texts
+    declared_report,  # a multipart/report naming no recipient we can read
     apple_unsubscribe,
     auto_reply,  # RFC 3834
 )

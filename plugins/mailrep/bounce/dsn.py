@@ -88,3 +88,16 @@ def delivery_status(r: Reading) -> Analysis | None:
     if not rcpts:
         return None
     return Analysis(_kind_from_actions(rcpts), tuple(rcpts), r.mid, r.subject)
+
+
+# RFC 6522: multipart/report's report-type names what the report is.
+_DSN_REPORT_TYPES = frozenset({"delivery-status", "global-delivery-status"})
+
+
+def declared_report(r: Reading) -> Analysis | None:
+    """A message that declares itself a delivery status report (RFC 6522 report-type) but
+    whose parts name no recipient we can read (Sendmail's "<<< No Message Collected >>>"
+    body, a truncated report): a bounce, with no recipient to count."""
+    if r.parts.report_type not in _DSN_REPORT_TYPES:
+        return None
+    return Analysis("bounce", (), r.mid, r.subject)

@@ -142,3 +142,14 @@ def test_list_traffic_with_bulk_precedence_is_not_an_auto_reply():
         "News.\r\n",
     )
     assert analyse(raw).kind == "not-bounce"
+
+
+def test_a_declared_delivery_report_naming_no_recipient_is_still_a_bounce():
+    raw = message(
+        "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\r\n"
+        "Subject: Returned mail: see transcript for details\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n',
+        "<<< No Message Collected >>>\r\n",
+    )
+    a = analyse(raw)
+    assert (a.kind, a.recipients) == ("bounce", ())
