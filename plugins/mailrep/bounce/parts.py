@@ -42,6 +42,7 @@ _ORIGINAL_MARKERS = (
     r"|-+ ?(?:The )?(?:original|returned) (?:message|headers)"
     r"|-+ ?Original Message ?-+"
     r"|The header of the original message is following"
+    r"|The first \d+ lines of (?:your|the) original message follow"
     r"|Content-Type: message/rfc822"
     r")"
 )

@@ -34,6 +34,7 @@ FRAGMENTS = [
     "Original message",
     "original message follows",
     "Original message:",
+    "The first 50 lines of your original message follow:",
     "Returned message",
     "returned headers",
     "Below this line is a copy of the message",
