@@ -13,27 +13,15 @@ import dns.rcode
 import pytest
 
 from tests.support.fakes.dns_server import FakeDnsServer, a_reply, rcode_reply, silent
+from tests.support.lab import LISTED_IP
 from tests.support.plugin_runner import run_plugin
-from tests.support.servers.rbldnsd import RbldnsdZone
+from tests.support.servers.rbldnsd import RbldnsdZone, ip4set
 
-LISTED_IP = "192.0.2.7"
 CLEAN_IP = "192.0.2.1"
-
-
-def ip4(
-    name: str, *entries: str, default: str = ":127.0.0.2:Listed, see http://lookup.test/$"
-) -> RbldnsdZone:
-    """An ip4set zone that, like every real list, lists its RFC 5782 test entry 127.0.0.2."""
-    return RbldnsdZone(name, "ip4set", [default, "127.0.0.2", *entries])
 
 
 def dnsbl(ns: str, *args: str, **kw) -> object:
     return run_plugin("check_dnsbl", "-n", ns, "--allow-nonglobal", *args, **kw)
-
-
-@pytest.fixture
-def psbl(rbldnsd):
-    return rbldnsd([ip4("psbl.surriel.com", LISTED_IP)])
 
 
 # --- listings and clean answers -------------------------------------------------------------
@@ -83,7 +71,7 @@ def test_every_a_record_is_read_and_the_gravest_wins(rbldnsd):
 
 
 def test_policy_only_listing_is_warning_and_says_policy(rbldnsd):
-    server = rbldnsd([ip4("zen.spamhaus.org", f"{LISTED_IP} :127.0.0.10:")])
+    server = rbldnsd([ip4set("zen.spamhaus.org", f"{LISTED_IP} :127.0.0.10:")])
     r = dnsbl(server.nameserver, "-z", "zen.spamhaus.org", "-H", LISTED_IP)
     assert r.code == 1
     assert "policy-listed on zen.spamhaus.org" in r.status
@@ -91,7 +79,7 @@ def test_policy_only_listing_is_warning_and_says_policy(rbldnsd):
 
 
 def test_thresholds_change_the_state_of_listings(rbldnsd):
-    server = rbldnsd([ip4("psbl.surriel.com", LISTED_IP), ip4("bl.spamcop.net", LISTED_IP)])
+    server = rbldnsd([ip4set("psbl.surriel.com", LISTED_IP), ip4set("bl.spamcop.net", LISTED_IP)])
     args = ["-z", "psbl.surriel.com", "-z", "bl.spamcop.net", "-H", LISTED_IP]
     assert dnsbl(server.nameserver, *args, "-w", "0", "-c", "1").code == 2
     assert dnsbl(server.nameserver, *args, "-w", "0", "-c", "2").code == 1
@@ -103,7 +91,9 @@ def test_thresholds_change_the_state_of_listings(rbldnsd):
 
 @pytest.mark.parametrize("code", ["127.255.255.252", "127.255.255.254", "127.255.255.255"])
 def test_spamhaus_error_answers_are_errors_never_listings(rbldnsd, code):
-    server = rbldnsd([ip4("zen.spamhaus.org", f"{LISTED_IP} :{code}:"), ip4("psbl.surriel.com")])
+    server = rbldnsd(
+        [ip4set("zen.spamhaus.org", f"{LISTED_IP} :{code}:"), ip4set("psbl.surriel.com")]
+    )
     r = dnsbl(
         server.nameserver, "-z", "zen.spamhaus.org", "-z", "psbl.surriel.com", "-H", LISTED_IP
     )
@@ -130,7 +120,7 @@ def test_dbl_answer_for_an_ip_query_is_an_error(rbldnsd):
 
 def test_answer_outside_loopback_range_is_an_error(rbldnsd):
     server = rbldnsd(
-        [ip4("psbl.surriel.com", f"{LISTED_IP} :198.51.100.80:"), ip4("bl.spamcop.net")]
+        [ip4set("psbl.surriel.com", f"{LISTED_IP} :198.51.100.80:"), ip4set("bl.spamcop.net")]
     )
     r = dnsbl(server.nameserver, "-z", "psbl.surriel.com", "-z", "bl.spamcop.net", "-H", LISTED_IP)
     assert r.code == 1 and r.perfdata["listed"] == "0"
@@ -139,7 +129,7 @@ def test_answer_outside_loopback_range_is_an_error(rbldnsd):
 
 def test_wildcard_dead_zone_is_broken_not_a_listing(rbldnsd):
     server = rbldnsd(
-        [ip4("dead.example.test", "0.0.0.0/1", "128.0.0.0/1"), ip4("psbl.surriel.com")]
+        [ip4set("dead.example.test", "0.0.0.0/1", "128.0.0.0/1"), ip4set("psbl.surriel.com")]
     )
     r = dnsbl(
         server.nameserver, "-z", "dead.example.test", "-z", "psbl.surriel.com", "-H", CLEAN_IP
@@ -151,7 +141,7 @@ def test_wildcard_dead_zone_is_broken_not_a_listing(rbldnsd):
 
 
 def test_wildcard_dead_zone_alone_gives_no_usable_answer(rbldnsd):
-    server = rbldnsd([ip4("dead.example.test", "0.0.0.0/1", "128.0.0.0/1")])
+    server = rbldnsd([ip4set("dead.example.test", "0.0.0.0/1", "128.0.0.0/1")])
     r = dnsbl(server.nameserver, "-z", "dead.example.test", "-H", CLEAN_IP)
     assert r.code == 3 and "no list gave a usable answer" in r.status
 
@@ -273,7 +263,7 @@ def test_cidr_range_over_the_cap_is_unknown(psbl):
 def test_hostname_is_resolved_and_every_a_and_aaaa_checked(rbldnsd, unbound):
     bl = rbldnsd(
         [
-            ip4("psbl.surriel.com", LISTED_IP),
+            ip4set("psbl.surriel.com", LISTED_IP),
             RbldnsdZone(
                 "bl.ipv6.spameatingmonkey.net", "ip6trie", [":127.0.0.2:", "::ffff:7f00:2"]
             ),
@@ -341,7 +331,7 @@ def test_non_global_address_without_the_option_is_unknown_and_says_why(psbl):
 
 
 def test_toml_catalogue_file_defines_decoding(rbldnsd, tmp_path):
-    server = rbldnsd([ip4("own.example.test", f"{LISTED_IP} :127.0.0.5:")])
+    server = rbldnsd([ip4set("own.example.test", f"{LISTED_IP} :127.0.0.5:")])
     catalogue = tmp_path / "zones.toml"
     catalogue.write_text(
         '[[zone]]\nname = "own.example.test"\ndefault = true\n'
@@ -354,7 +344,7 @@ def test_toml_catalogue_file_defines_decoding(rbldnsd, tmp_path):
 
 
 def test_check_rbl_ini_file_selects_the_zones(rbldnsd, tmp_path):
-    server = rbldnsd([ip4("psbl.surriel.com", LISTED_IP), ip4("bl.spamcop.net")])
+    server = rbldnsd([ip4set("psbl.surriel.com", LISTED_IP), ip4set("bl.spamcop.net")])
     ini = tmp_path / "check_rbl.ini"
     ini.write_text("[rbl]\nserver=psbl.surriel.com\nserver=bl.spamcop.net\n")
     r = dnsbl(server.nameserver, "--zones-file", str(ini), "-H", LISTED_IP, "--format", "json")
@@ -369,7 +359,7 @@ def test_dead_zone_is_refused_with_a_clear_message(psbl):
 
 def test_dqs_key_is_used_in_queries_and_never_shown(rbldnsd):
     key = "abcdefghijklmnopqrstuvwxyz"
-    server = rbldnsd([ip4(f"{key}.zen.dq.spamhaus.net", LISTED_IP)])
+    server = rbldnsd([ip4set(f"{key}.zen.dq.spamhaus.net", LISTED_IP)])
     r = dnsbl(
         server.nameserver,
         "-z",

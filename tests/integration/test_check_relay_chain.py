@@ -12,23 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.lab import AV_RELAY
 from tests.support.plugin_runner import run_plugin
-from tests.support.servers.rbldnsd import RbldnsdZone
+from tests.support.servers.rbldnsd import RbldnsdZone, ip4set
 
 FIXTURES = Path(__file__).resolve().parents[1] / "support" / "fixtures" / "relay_chain"
 PROVIDER = str(FIXTURES / "provider_relay.eml")
 HEADERS_ONLY = str(FIXTURES / "provider_relay_headers.txt")
 GMAIL = str(FIXTURES / "gmail_exim_ipv6.eml")
 FORGED = str(FIXTURES / "forged_below.eml")
-AV_RELAY = "185.56.87.12"  # hop 3 of provider_relay.eml, the receiver's entry hop
 SUBMISSION = "185.56.87.25"  # hop 2, the company's own server
-
-
-def ip4(name: str, *entries: str) -> RbldnsdZone:
-    """An ip4set zone listing its RFC 5782 test entry 127.0.0.2, as every real list does."""
-    return RbldnsdZone(
-        name, "ip4set", [":127.0.0.2:Listed, see http://lookup.test/$", "127.0.0.2", *entries]
-    )
 
 
 def relay_chain(ns: str, *args: str, **kw):
@@ -36,14 +29,8 @@ def relay_chain(ns: str, *args: str, **kw):
 
 
 @pytest.fixture
-def psbl(rbldnsd):
-    """psbl.surriel.com listing the provider's scanning relay."""
-    return rbldnsd([ip4("psbl.surriel.com", AV_RELAY)])
-
-
-@pytest.fixture
 def clean(rbldnsd):
-    return rbldnsd([ip4("psbl.surriel.com")])
+    return rbldnsd([ip4set("psbl.surriel.com")])
 
 
 # --- the incident: a listed relay -----------------------------------------------------------
@@ -64,14 +51,14 @@ def test_clean_chain_is_ok_and_says_how_many_hops_were_checked(clean):
 
 
 def test_listed_sender_side_hop_below_the_entry_is_critical_too(rbldnsd):
-    server = rbldnsd([ip4("psbl.surriel.com", SUBMISSION)])
+    server = rbldnsd([ip4set("psbl.surriel.com", SUBMISSION)])
     r = relay_chain(server.nameserver, "--file", PROVIDER)
     assert r.code == 2
     assert f"hop 2 smtp.example.com [{SUBMISSION}] listed on psbl.surriel.com" in r.status
 
 
 def test_every_listed_hop_is_named(rbldnsd):
-    server = rbldnsd([ip4("psbl.surriel.com", SUBMISSION, AV_RELAY)])
+    server = rbldnsd([ip4set("psbl.surriel.com", SUBMISSION, AV_RELAY)])
     r = relay_chain(server.nameserver, "--file", PROVIDER)
     assert "hop 2 smtp.example.com" in r.status and "hop 3 av1.provider.example" in r.status
     assert r.perfdata["listed"] == "2"
@@ -105,7 +92,7 @@ def test_long_output_gives_the_listing_txt_and_lookup_url(psbl):
 
 
 def test_listing_thresholds_are_the_listed_options_not_w_and_c(rbldnsd):
-    server = rbldnsd([ip4("psbl.surriel.com", SUBMISSION, AV_RELAY)])
+    server = rbldnsd([ip4set("psbl.surriel.com", SUBMISSION, AV_RELAY)])
     args = ["--file", PROVIDER]
     assert (
         relay_chain(
@@ -123,7 +110,7 @@ def test_listing_thresholds_are_the_listed_options_not_w_and_c(rbldnsd):
 
 
 def test_policy_listed_hop_is_a_warning(rbldnsd):
-    server = rbldnsd([ip4("zen.spamhaus.org", f"{AV_RELAY} :127.0.0.10:")])
+    server = rbldnsd([ip4set("zen.spamhaus.org", f"{AV_RELAY} :127.0.0.10:")])
     r = run_plugin(
         "check_relay_chain", "-n", server.nameserver, "-z", "zen.spamhaus.org", "--file", PROVIDER
     )
@@ -215,13 +202,13 @@ def test_private_only_chain_is_unknown_without_allow_nonglobal(clean):
 
 
 def test_private_hop_is_checked_with_allow_nonglobal(rbldnsd):
-    server = rbldnsd([ip4("psbl.surriel.com", "192.168.1.20")])
+    server = rbldnsd([ip4set("psbl.surriel.com", "192.168.1.20")])
     r = relay_chain(server.nameserver, "--file", FORGED, "--allow-nonglobal")
     assert r.code == 2 and "hop 1 workstation [192.168.1.20] listed" in r.status
 
 
 def test_non_global_hop_is_not_sent_to_the_list_by_default(rbldnsd):
-    server = rbldnsd([ip4("psbl.surriel.com", "192.168.1.20")])
+    server = rbldnsd([ip4set("psbl.surriel.com", "192.168.1.20")])
     r = relay_chain(server.nameserver, "--file", FORGED)
     assert r.code != 2
     assert "hop 1 workstation [192.168.1.20]" in r.stdout and "non-global address" in r.stdout
@@ -343,7 +330,7 @@ def test_delivery_thresholds_without_a_round_trip_are_noted_not_applied(clean):
 
 
 def test_a_listing_outranks_an_authentication_failure_on_the_first_line(rbldnsd):
-    server = rbldnsd([ip4("psbl.surriel.com", "185.56.87.40")])
+    server = rbldnsd([ip4set("psbl.surriel.com", "185.56.87.40")])
     r = relay_chain(server.nameserver, "--file", FORGED)
     assert r.code == 2
     assert r.status == (

@@ -11,24 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.lab import AV_RELAY
 from tests.support.plugin_runner import run_plugin
-from tests.support.servers.rbldnsd import RbldnsdZone
 
 FIXTURES = Path(__file__).resolve().parents[1] / "support" / "fixtures" / "relay_chain"
-AV_RELAY = "185.56.87.12"
 USER, PASSWORD = "probe", "probe-password"
 OTHER = (
     b"Received: from mail.other.example (mail.other.example [185.56.87.99])\n"
     b"\tby mx1.recipient.example (Postfix) with ESMTP id 1; Sat, 28 Nov 2026 13:00:00 +0000\n"
     b"From: other@other.example\nTo: probe@recipient.example\nSubject: unrelated\n\nx\n"
 )
-
-
-@pytest.fixture
-def psbl(rbldnsd):
-    return rbldnsd(
-        [RbldnsdZone("psbl.surriel.com", "ip4set", [":127.0.0.2:Listed $", "127.0.0.2", AV_RELAY])]
-    )
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ really runs, so its ``-V`` and ``-h`` load none of it.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -48,8 +49,24 @@ from mailrep.errors import CannotJudge
 from mailrep.relay import authresults
 from mailrep.relay.authresults import AuthSummary
 from mailrep.relay.headers import received_headers
-from mailrep.relay.received import Hop, hop_delays, parse_received
+from mailrep.relay.received import Hop, parse_received
 from mailrep.relay.trust import default_receiver, entry_index
+
+
+def hop_delays(hops: list[Hop]) -> list[float | None]:
+    """Seconds from each hop to the next (``len(hops) - 1`` values, origin first).
+
+    None where either timestamp is missing. Negative values are kept: clock skew between
+    relays is itself worth reporting.
+    """
+    delays: list[float | None] = []
+    for older, newer in itertools.pairwise(hops):
+        if older.timestamp is None or newer.timestamp is None:
+            delays.append(None)
+        else:
+            delays.append((newer.timestamp - older.timestamp).total_seconds())
+    return delays
+
 
 SENDER = "sender"
 ENTRY = "entry"

@@ -23,17 +23,16 @@ Where each MTA puts the client address, in brief:
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 
 __all__ = [
     "MAX_VALUE_CHARS",
     "Hop",
-    "hop_delays",
     "normalise_ip",
     "parse_chain",
     "parse_received",
@@ -231,16 +230,16 @@ class _FromSide:
     auth: bool = False
 
 
-def _read_from(items: list[tuple[bool, str]], exim: bool) -> _FromSide:
-    side = _FromSide()
-    words = [t for c, t in items if not c]
-    comments = [t for c, t in items if c]
-    first = items[0] if items else None
-    name = first[1] if first and not first[0] else None
-    side.from_name = name
-    helo_named = False
+class _CommentFacts(NamedTuple):
+    helo_named: bool  # a "HELO"-style comment named the HELO argument
+    ip_name: str | None  # the name written beside the address in its comment, if any
+    helo_eq: bool  # the address stood in a comment with Exim's "helo="
+
+
+def _read_comments(side: _FromSide, comments: list[str]) -> _CommentFacts:
+    """Forged/authenticated marks, the HELO argument and the client address of comments."""
+    helo_named = helo_eq = False
     ip_name: str | None = None
-    ip_in_comment_with_helo_eq = False
     for comment in comments:
         if _FORGED.search(comment):
             side.forged = True
@@ -251,24 +250,30 @@ def _read_from(items: list[tuple[bool, str]], exim: bool) -> _FromSide:
             side.helo = h.group(1)
             helo_named = True
         if side.ip is None:
-            stripped = comment.lstrip()
-            if _HELO_FIRST.match(stripped):
+            if _HELO_FIRST.match(comment.lstrip()):
                 continue  # Yahoo/qmail: the HELO argument is a claim, not the client
             ip, before = _comment_ip(comment)
             if ip:
                 side.ip = ip
                 ip_name = before
-                ip_in_comment_with_helo_eq = "helo=" in comment.lower()
-    if side.ip is None:
-        # Exim "[ip] (helo=x)", GMX "(EHLO x) [ip]", or a bare literal from-name.
-        for word in words:
-            ip = normalise_ip(word) if word.startswith("[") or _is_literal(word) else None
-            if ip:
-                side.ip = ip
-                break
-    # Who is the from-name? With a "HELO"-style comment (qmail, Yahoo, Exim helo=) the
-    # from-name is the reverse name; in Postfix/Sendmail style it is the HELO argument.
-    if helo_named or ip_in_comment_with_helo_eq:
+                helo_eq = "helo=" in comment.lower()
+    return _CommentFacts(helo_named, ip_name, helo_eq)
+
+
+def _bare_ip(words: list[str]) -> str | None:
+    """Exim "[ip] (helo=x)", GMX "(EHLO x) [ip]", or a bare literal from-name."""
+    for word in words:
+        ip = normalise_ip(word) if word.startswith("[") or _is_literal(word) else None
+        if ip:
+            return ip
+    return None
+
+
+def _name_roles(side: _FromSide, name: str | None, facts: _CommentFacts, exim: bool) -> None:
+    """Who is the from-name? With a "HELO"-style comment (qmail, Yahoo, Exim helo=) the
+    from-name is the reverse name; in Postfix/Sendmail style it is the HELO argument."""
+    ip_name = facts.ip_name
+    if facts.helo_named or facts.helo_eq:
         side.rdns = _rdns_value(name)
     elif ip_name == "":
         side.rdns = _rdns_value(name)
@@ -281,6 +286,17 @@ def _read_from(items: list[tuple[bool, str]], exim: bool) -> _FromSide:
         side.helo = name
     else:
         side.helo = name
+
+
+def _read_from(items: list[tuple[bool, str]], exim: bool) -> _FromSide:
+    side = _FromSide()
+    first = items[0] if items else None
+    name = first[1] if first and not first[0] else None
+    side.from_name = name
+    facts = _read_comments(side, [t for c, t in items if c])
+    if side.ip is None:
+        side.ip = _bare_ip([t for c, t in items if not c])
+    _name_roles(side, name, facts, exim)
     return side
 
 
@@ -371,18 +387,3 @@ def parse_chain(headers: Iterable[str]) -> list[Hop]:
     hops = [hop for hop in map(parse_received, headers) if hop is not None]
     hops.reverse()
     return hops
-
-
-def hop_delays(hops: list[Hop]) -> list[float | None]:
-    """Seconds from each hop to the next (``len(hops) - 1`` values, origin first).
-
-    None where either timestamp is missing. Negative values are kept: clock skew between
-    relays is itself worth reporting.
-    """
-    delays: list[float | None] = []
-    for older, newer in itertools.pairwise(hops):
-        if older.timestamp is None or newer.timestamp is None:
-            delays.append(None)
-        else:
-            delays.append((newer.timestamp - older.timestamp).total_seconds())
-    return delays

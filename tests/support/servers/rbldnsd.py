@@ -59,6 +59,12 @@ class RbldnsdZone:
     lines: list[str] = field(default_factory=list)
 
 
+def ip4set(name: str, *listed: str, txt: str = ":127.0.0.2:Listed, see http://lookup.test/$"):
+    """An ip4set zone that, like every real list, lists its RFC 5782 test entry 127.0.0.2,
+    and ``listed`` with the default A record and TXT (``$`` is the address asked)."""
+    return RbldnsdZone(name, "ip4set", [txt, "127.0.0.2", *listed])
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port free for both UDP and TCP right now (rbldnsd listens on UDP only)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:

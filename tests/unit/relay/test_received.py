@@ -3,7 +3,8 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from mailrep.relay.received import Hop, hop_delays, normalise_ip, parse_chain, parse_received
+from mailrep.relay.chain import hop_delays
+from mailrep.relay.received import Hop, normalise_ip, parse_chain, parse_received
 
 
 def parse(value: str) -> Hop:
