@@ -3,13 +3,14 @@ recipient with its action, status, remote MTA and diagnostic."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from mailrep.bounce.model import Analysis, FailedRecipient
 from mailrep.bounce.reading import Reading, address
 from mailrep.bounce.reason import SUCCESS_ACTIONS
 from mailrep.bounce.recipient import Said, build
-from mailrep.bounce.text import find_remote_host, recipients
+from mailrep.bounce.text import MAX_RECIPIENTS, find_remote_host, recipients
 
 _DSN_FIELDS = re.compile(r"\s*(?:final|original)-recipient:", re.I)
 
@@ -60,12 +61,21 @@ def _from_dsn(r: Reading) -> list[FailedRecipient]:
     chunks = {a.lower(): words for a, words in found}
     # the report's words are about its recipient only when it names one
     report = (text if len(text) < 4000 else "") if _named(r.parts.status_blocks) == 1 else ""
-    out = []
+    out: list[FailedRecipient] = []
+    # recipients the report states alike are judged once (a list's hundred refusals)
+    judged: dict[tuple[object, ...], FailedRecipient] = {}
     for group in r.parts.status_blocks:
         for block in group:
             rcpt = address(block.get("final-recipient") or block.get("original-recipient"))
-            if rcpt:
-                out.append(build(_said(block, rcpt, r, chunks, report)))
+            if not rcpt:
+                continue
+            said = _said(block, rcpt, r, chunks, report)
+            key = (*said[1:], len(rcpt))  # build reads the address only for its length
+            if key not in judged:
+                judged[key] = build(said)
+            out.append(dataclasses.replace(judged[key], recipient=rcpt))
+            if len(out) >= MAX_RECIPIENTS:
+                return out
     return out
 
 

@@ -8,6 +8,7 @@ tree into what analysis reads.
 from __future__ import annotations
 
 import contextlib
+import copy
 import email
 import email.message
 import re
@@ -230,8 +231,27 @@ def _build(raw: bytes, depth: int, budget: list[int]) -> email.message.Message:
     return msg
 
 
+# Encoded text read of one part: base64 needs 4/3 of the text it carries, quoted-printable
+# at most 3x. Decoding the whole of a 4 MiB attachment to keep its first MAX_TEXT would
+# cost time and memory for nothing.
+_ENCODED_LIMIT = 4 * MAX_TEXT
+
+
+def _shortened(part: email.message.Message) -> email.message.Message:
+    """The part with at most _ENCODED_LIMIT characters of payload, cut at a line end (a
+    base64 line holds whole 4-character groups), so decoding costs what is kept."""
+    payload = part.get_payload()
+    if not isinstance(payload, str) or len(payload) <= _ENCODED_LIMIT:
+        return part
+    short = copy.copy(part)
+    head = payload[:_ENCODED_LIMIT]
+    short.set_payload(head.rpartition("\n")[0] or head)
+    return short
+
+
 def decode_part(part: email.message.Message) -> str:
     """The part's payload as text: transfer encoding undone, charset applied leniently."""
+    part = _shortened(part)
     try:
         data = part.get_payload(decode=True)
     except Exception:

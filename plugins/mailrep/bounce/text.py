@@ -179,9 +179,11 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
         key = addr.lower()
         if key in seen:
             # a second mention (e.g. "550 5.1.1 <a@b>... User unknown") adds its words
+            # (the words kept stay within CHUNK_LIMIT: an address named a thousand times
+            # must not cost a thousand chunks)
             for j, (a, d) in enumerate(out):
-                if a.lower() == key:
-                    out[j] = (a, d + "\n" + chunk)
+                if a.lower() == key and len(d) < CHUNK_LIMIT:
+                    out[j] = (a, (d + "\n" + chunk)[:CHUNK_LIMIT])
             continue
         seen.add(key)
         out.append((addr, chunk))
