@@ -80,6 +80,15 @@ _TEXT_RULES: list[tuple[Verdict, str]] = [
     (R.MAILERERROR, r"operating system error"),
     # a 554 greeting: the server refuses this client before any command
     (R.BLOCKED, r"esmtp not accepting connections"),
+    # the client is refused for what it is (a dynamic or end-user address sending straight
+    # to the MX) and sent to its provider's relay: "Please use the smtp server of your ISP"
+    # (Spamhaus PBL, T-Online, GMX word it so); the client, not the sender address
+    (
+        R.BLOCKED,
+        r"(?:smtp|mail) ?server of your (?:isp|provider|internet service provider)|"
+        r"use (?:the |your )?(?:isp|provider|internet service provider)'?s? "
+        r"(?:smtp|mail ?server|relay|outgoing)",
+    ),
     # more recipients than one transaction may carry: a per-session limit, like connections
     (
         R.TOOMANYCONN,

@@ -13,15 +13,17 @@ _DATA_STAGE = re.compile(
     # (au/EZweb refuses so; Sendmail transcripts of the same reply
     # show ">>> DATA")
     r"\b[45]\d\d:? : |"
-    # qmail-remote's words for a refusal of the message itself
-    r"failed after i sent the message"
+    # qmail-remote's words for a refusal of the message itself; 1&1/GMX name the message
+    # text "TEXT" ("SMTP error from remote server for TEXT command")
+    r"failed after i sent the message|for text command"
 )
 _CONN_STAGE = re.compile(
     r"after (?:initial connection|ehlo|helo)|in reply to (?:ehlo|helo)|"
     r"greeting"
 )
 _SENDER_STAGE = re.compile(
-    r"after mail from|in reply to mail from|mail from command|does not like sender"
+    r"after mail from|in reply to mail from|mail from command|does not like sender|"
+    r"for mail command"
 )
 # Words that place a refusal at RCPT TO: Postfix "(in reply to RCPT TO command)" and
 # "Recipient address rejected", Exim "after RCPT TO", GMX "after RCPT command", Yahoo's

@@ -221,6 +221,19 @@ def test_qmail_failed_after_sending_the_message_is_after_data():
     assert classify(None, text) == "filtered"
 
 
+def test_a_user_unknown_for_the_text_command_is_after_data():
+    text = "SMTP error from remote server for TEXT command, reason: 550 User unknown"
+    assert classify(None, text) == "filtered"
+
+
+def test_a_client_sent_to_its_providers_relay_is_blocked():
+    text = "550 Mail from dynamic addresses refused. Please use the smtp server of your ISP"
+    assert classify("5.0.0", text) == "blocked"
+    assert classify("5.7.1", "554 Sender address rejected: use your ISP's mail server") == (
+        "blocked"
+    )
+
+
 def test_the_first_lines_of_the_original_are_not_the_diagnostic():
     body = (
         '"bob@example.com" has failed due to a full mailbox.\r\n'
