@@ -234,6 +234,16 @@ def test_a_client_sent_to_its_providers_relay_is_blocked():
     )
 
 
+def test_a_long_reports_lead_names_the_cause_of_its_only_recipient():
+    body = (
+        "Error: Invalid user address, no such user here.\r\n\r\n"
+        "<bob@example.com>: Subject: hello, Sent: Monday 10:00\r\n"
+        + "  Note: nothing to see here.\r\n"
+        * 200
+    )
+    assert analyse(plain(body)).recipients[0].reason == "userunknown"
+
+
 def test_the_first_lines_of_the_original_are_not_the_diagnostic():
     body = (
         '"bob@example.com" has failed due to a full mailbox.\r\n'
