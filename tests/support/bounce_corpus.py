@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mailrep.bounce.analysis import analyse
+from mailrep.bounce.reasons import Reason
 from mailrep.mail.local import read_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,6 +73,7 @@ class Score:
     found: int = 0
     reason: int = 0
     status: int = 0
+    cause: int = 0  # the coarse cause of the label's reason (hard/soft/block/throttle)
     files: int = 0  # bounce (and feedback) files
     recognised: int = 0
     negatives: int = 0
@@ -94,6 +96,9 @@ class Score:
                 self.confusion[f][(row[f] or None, "MISSING")] += 1
             return
         self.found += 1
+        want_cause = _cause_of(row["reason"])
+        if want_cause is None or want_cause == got.cause:
+            self.cause += 1
         for f in ("reason", "status"):
             want, have = row[f] or None, getattr(got, f) or None
             if want == have:
@@ -105,7 +110,8 @@ class Score:
     def line(self) -> str:
         return (
             f"{self.source:14s} recipients {self.labelled:3d}  reason {self.rate('reason'):6.1%}"
-            f"  status {self.rate('status'):6.1%}  found {self.rate('found'):6.1%}"
+            f"  status {self.rate('status'):6.1%}  cause {self.rate('cause'):6.1%}"
+            f"  found {self.rate('found'):6.1%}"
             f"  files recognised {self.recognised}/{self.files}"
             f"  negatives counted {len(self.negatives_counted)}/{self.negatives}"
         )
@@ -116,6 +122,14 @@ class Score:
             ex = ", ".join(self.examples[(field_name, want, have)][:3])
             out.append(f"    {want} -> {have}: {n}  {ex}")
         return out
+
+
+def _cause_of(reason: str | None) -> str | None:
+    """The cause our table gives the label's reason (None for a name we do not know)."""
+    try:
+        return Reason(reason).cause if reason else None
+    except ValueError:
+        return None
 
 
 def score_set_of_emails() -> Score:
@@ -169,7 +183,16 @@ def score_ext(source: str) -> Score:
 def total(name: str, scores: list[Score]) -> Score:
     t = Score(name)
     for s in scores:
-        for f in ("labelled", "found", "reason", "status", "files", "recognised", "negatives"):
+        for f in (
+            "labelled",
+            "found",
+            "reason",
+            "status",
+            "cause",
+            "files",
+            "recognised",
+            "negatives",
+        ):
             setattr(t, f, getattr(t, f) + getattr(s, f))
         t.negatives_counted += s.negatives_counted
         t.missed_files += s.missed_files
