@@ -360,10 +360,22 @@ class _HostDoesNotExist:
         return False
 
 
+# A word boundary before a literal word ("\bspf") as the same test written after the word
+# ("spf(?<!\wspf)": no word character before it): a pattern whose alternatives start with
+# literals lets the regex engine skip ahead to their first characters, which a leading
+# "\b" prevents. Not before a quantified last letter ("\bspams?" keeps "s?" outside).
+_LEADING_BOUNDARY = re.compile(r"\\b([a-z0-9_]+)(?![?*+{])")
+
+
+def fast(pattern: str) -> str:
+    """``pattern`` with each leading word boundary moved behind its word (same matches)."""
+    return _LEADING_BOUNDARY.sub(lambda m: f"{m.group(1)}(?<!\\w{m.group(1)})", pattern)
+
+
 # Texts are lower-cased once and matched case-sensitively: several times faster than
 # IGNORECASE over thirty patterns per recipient.
 _COMPILED: list[tuple[Verdict, _Searcher]] = [
-    (name, re.compile(p.lower())) for name, p in _TEXT_RULES
+    (name, re.compile(fast(p.lower()))) for name, p in _TEXT_RULES
 ]
 # before the first rule that knows "does not exist" as a user unknown
 _COMPILED.insert(
