@@ -25,7 +25,7 @@ import pytest
 from mailrep.mail.credentials import load_password
 from mailrep.plugin.mailbox_options import IMAP_PASSWORD_ENV, SMTP_PASSWORD_ENV
 
-from tests.unit.test_contrib_options import (
+from tests.unit.plugin.test_contrib_options import (
     PLUGINS,
     read_check_commands,
     resolved_arguments,
@@ -187,7 +187,7 @@ def test_a_command_named_like_an_itl_command_fails_validation(icinga2, tmp_path)
 
 @pytest.mark.parametrize("command", sorted(PLUGINS))
 def test_icinga_builds_the_arguments_and_environment_the_option_test_reads(examples, command):
-    """tests/unit/test_contrib_options.py reads the file itself; here Icinga agrees with it."""
+    """tests/unit/plugin/test_contrib_options.py reads the file; here Icinga agrees with it."""
     defs = read_check_commands(COMMANDS.read_text())
     built = examples.named("CheckCommand", command)
     assert sorted(built["arguments"]) == sorted(resolved_arguments(defs, command))

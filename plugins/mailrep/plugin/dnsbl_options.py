@@ -229,11 +229,14 @@ def blocklist_config(args: argparse.Namespace, deadline: float) -> BlocklistConf
 
 
 def catalogue_listing(catalogue: zonecat.Catalogue) -> str:
-    """``--list-zones``: one zone a line, default set first, dead ones last."""
+    """``--list-zones``: one zone a line, default set first, dead ones last. A user's
+    catalogue is outside text too: its control characters are removed."""
+    from mailrep.plugin.text import printable
+
     lines = ["default  zone                             kinds        description"]
     ordered = sorted(catalogue.zones.values(), key=lambda z: (not z.default, bool(z.dead), z.name))
     for z in ordered:
         mark = "dead" if z.dead else "yes" if z.default else "-"
         desc = z.dead if z.dead else z.description
         lines.append(f"{mark:<8} {z.name:<32} {','.join(sorted(z.kinds)):<12} {desc}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"

@@ -15,6 +15,7 @@ long output only with ``-v``; the Resource/Context/Summary model is used as inte
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import time
@@ -24,7 +25,6 @@ from typing import Any, NamedTuple, NoReturn
 from mailrep import __version__
 from mailrep.errors import CannotJudge
 
-STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 EXIT_UNKNOWN = 3
 
 
@@ -90,14 +90,25 @@ def positive_int(text: str) -> int:
     return value
 
 
+#: What a Nagios range looks like, for the message that refuses one.
+RANGE_FORMS = (
+    "a range looks like 10 (alert above 10), 10: (below 10), ~:10 (above 10), "
+    "10:20 (outside 10-20) or @10:20 (inside 10-20)"
+)
+
+
 def nagios_range(text: str) -> str:
-    """Validate a Nagios range with nagiosplugin's own parser (never by hand)."""
+    """Validate a Nagios range with nagiosplugin's own parser (never by hand).
+
+    The parser's own message ("invalid literal for int() with base 10") means nothing to
+    the admin who typed ``-c x``: the refusal shows what a range looks like instead.
+    """
     from nagiosplugin import Range
 
     try:
         Range(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a Nagios range: {text!r} ({exc})") from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a Nagios range: {text!r} ({RANGE_FORMS})") from None
     return text
 
 
@@ -181,11 +192,6 @@ def _long_output(check: Any) -> list[str]:
     return [line for line in str(text).splitlines() if line]
 
 
-def _clean(text: str) -> str:
-    """'|' separates perfdata in the plugin format; never let it into text."""
-    return text.replace("|", "/")
-
-
 def emit(
     label: str,
     state: int,
@@ -196,26 +202,30 @@ def emit(
     fmt: str = "nagios",
     extra: dict[str, Any] | None = None,
     json_perfdata: list[dict[str, Any]] | None = None,
+    verbose: int = 0,
+    checked_at: str | None = None,
 ) -> NoReturn:
-    """Print one result in the chosen format and exit with its code."""
-    if fmt == "json":
-        import json
+    """Print one result in the chosen format and exit with its code.
 
-        doc = {
-            "plugin": label,
-            "state": STATES[state],
-            "exit_code": state,
-            "summary": summary,
-            "perfdata": json_perfdata or [],
-            "details": list(details),
-        }
-        doc.update(extra or {})
-        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+    All output passes :mod:`mailrep.plugin.output`, which enforces what consumers rely on
+    (no control characters, no ``;`` before the ``|``, bounded long output, the JSON
+    envelope with version and time).
+    """
+    from mailrep.plugin import output
+
+    if fmt == "json":
+        text = output.json_text(
+            label,
+            state,
+            summary,
+            checked_at=checked_at or output.check_time(),
+            perfdata=json_perfdata,
+            details=details,
+            extra=extra,
+        )
     else:
-        line = f"{label} {STATES[state]} - {_clean(summary)}"
-        if perfdata:
-            line += " | " + " ".join(perfdata)
-        sys.stdout.write("\n".join([line, *(_clean(d) for d in details)]) + "\n")
+        text = output.nagios_text(label, state, summary, perfdata, details, verbose)
+    sys.stdout.write(text)
     sys.stdout.flush()
     raise SystemExit(state)
 
@@ -254,18 +264,41 @@ def _failure(
     return f"internal error: {type(exc).__name__}: {exc}", details
 
 
+def _extra(outcome: Outcome | None, defaults: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The plugin's JSON keys: its defaults (every key, empty) under what the run learnt.
+
+    A run that failed part-way still shows what its outcome knows (a relay chain that was
+    read before the run ended); an outcome whose own ``extra`` fails adds nothing.
+    """
+    keys = dict(defaults())
+    if outcome is not None:
+        # The failure being reported matters more than this detail.
+        with contextlib.suppress(Exception):
+            keys.update(outcome.extra())
+    return keys
+
+
 def run(
     label: str,
     parser: PluginParser,
     build: Callable[[argparse.Namespace, RunContext], Outcome],
     argv: Sequence[str] | None = None,
+    json_defaults: Callable[[], dict[str, Any]] = dict,
 ) -> NoReturn:
-    """Parse, build and evaluate a check, print it, exit; UNKNOWN on anything unexpected."""
+    """Parse, build and evaluate a check, print it, exit; UNKNOWN on anything unexpected.
+
+    ``json_defaults`` gives the plugin's own JSON keys with empty values, so a document has
+    the same keys in every state (a usage error too).
+    """
+    from mailrep.plugin.output import check_time
+
     argv = list(sys.argv[1:] if argv is None else argv)
     fmt = "json" if _wants_json(argv) else "nagios"
     started = time.monotonic()
+    checked_at = check_time()
     timeout: float | None = None
     verbose = 0
+    outcome: Outcome | None = None
     previous = signal.getsignal(signal.SIGALRM)
     try:
         args = parser.parse_args(argv)
@@ -281,7 +314,7 @@ def run(
         summary = check.summary_str.strip()
         details = _long_output(check)
         state = int(check.state.code)
-        extra = outcome.extra()
+        extra = _extra(outcome, json_defaults)
     except SystemExit:
         raise
     except PlainExit as done:
@@ -291,7 +324,16 @@ def run(
     except BaseException as exc:  # the contract: never a traceback, always a status line
         signal.setitimer(signal.ITIMER_REAL, 0)
         text, lines = _failure(exc, parser, timeout, verbose)
-        emit(label, EXIT_UNKNOWN, text, details=lines, fmt=fmt)
+        emit(
+            label,
+            EXIT_UNKNOWN,
+            text,
+            details=lines,
+            fmt=fmt,
+            extra=_extra(outcome, json_defaults) if fmt == "json" else None,
+            verbose=verbose,
+            checked_at=checked_at,
+        )
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -304,4 +346,6 @@ def run(
         fmt=fmt,
         extra=extra,
         json_perfdata=_perfdata(check),
+        verbose=verbose,
+        checked_at=checked_at,
     )
