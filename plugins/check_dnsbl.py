@@ -88,7 +88,12 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     from mailrep.dnsbl.lookup import lookup
     from mailrep.dnsbl.targets import build_targets
     from mailrep.plugin import dnsbl_check as bc
-    from mailrep.plugin.dnsbl_options import blocklist_config, catalogue_from, catalogue_listing
+    from mailrep.plugin.dnsbl_options import (
+        blocklist_config,
+        catalogue_from,
+        catalogue_listing,
+        dead_list_notes,
+    )
 
     if args.list_zones:
         sys.stdout.write(catalogue_listing(catalogue_from(args)[0]))
@@ -108,7 +113,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         ctx.verbose,
         targets.items,
         lambda: lookup(targets.items, config.zones, config.settings, targets.errors),
-        targets.notes,
+        [*targets.notes, *dead_list_notes(config)],
     )
 
 

@@ -198,7 +198,12 @@ def _obtain(args: argparse.Namespace, ctx: RunContext, mode: str) -> Obtained:
 
 def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     from mailrep.plugin import relay_check as rc
-    from mailrep.plugin.dnsbl_options import blocklist_config, catalogue_from, catalogue_listing
+    from mailrep.plugin.dnsbl_options import (
+        blocklist_config,
+        catalogue_from,
+        catalogue_listing,
+        dead_list_notes,
+    )
     from mailrep.relay.chain import Examination, examine
 
     if args.list_zones:
@@ -209,7 +214,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
 
     def acquire() -> Examination:
         got = _obtain(args, ctx, mode)
-        notes = list(got.notes)
+        notes = [*got.notes, *dead_list_notes(config)]
         if mode != "round trip" and (args.warning or args.critical):
             notes.append("-w/-c judge the round trip's delivery time: not used without one")
         exam = examine(

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple, NoReturn
 
 from mailrep import __version__
 from mailrep.errors import CannotJudge
+from mailrep.plugin import extra_opts
 
 EXIT_UNKNOWN = 3
 
@@ -113,7 +114,7 @@ def nagios_range(text: str) -> str:
 
 
 def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) -> None:
-    """``-h -V -v -t --format``: the options every plugin has."""
+    """``-h -V -v -t --format --extra-opts``: the options every plugin has."""
     group = parser.add_argument_group("general options")
     group.add_argument("-h", "--help", action="help", help="show this help and exit (code 3)")
     group.add_argument("-V", "--version", action=_VersionAction, help="print the version and exit")
@@ -141,6 +142,7 @@ def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) 
         help="output: the Nagios plugin format (default) or one JSON document; the exit code "
         "is the same in both",
     )
+    extra_opts.add_option(group)
 
 
 class RunContext(NamedTuple):
@@ -301,6 +303,8 @@ def run(
     outcome: Outcome | None = None
     previous = signal.getsignal(signal.SIGALRM)
     try:
+        argv = extra_opts.expand(parser, argv)
+        fmt = "json" if _wants_json(argv) else fmt  # "format = json" in an options file
         args = parser.parse_args(argv)
         timeout, verbose = float(args.timeout), int(args.verbose)
         margin = min(1.0, max(0.2, timeout * 0.1))

@@ -41,6 +41,10 @@ NOT_CHECK_OPTIONS = {
     "--list-zones": "prints the zone catalogue and exits; nothing is checked",
 }
 
+#: Options a CheckCommand must not offer: Icinga reads the Nagios plugin format only, so any
+#: other output would become one unreadable status line (they are for cron and scripts).
+NOT_FOR_ICINGA = {"--format": "JSON/OpenMetrics output breaks Icinga's parsing of the result"}
+
 #: Options whose value is a secret: reached through the plugin's environment, because every
 #: local user can read a process's argv (and Icinga shows command lines).
 SECRET_OPTIONS = {"--dqs-key": DQS_ENV}
@@ -268,12 +272,9 @@ def plugin_parser(command: str) -> argparse.ArgumentParser:
 
 
 def check_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    """The options that shape a check: all but the NOT_CHECK_OPTIONS."""
-    return [
-        a
-        for a in parser._actions
-        if a.option_strings and not set(a.option_strings) & NOT_CHECK_OPTIONS.keys()
-    ]
+    """The options that shape a check: all but the NOT_CHECK_OPTIONS and NOT_FOR_ICINGA."""
+    left_out = NOT_CHECK_OPTIONS.keys() | NOT_FOR_ICINGA.keys()
+    return [a for a in parser._actions if a.option_strings and not set(a.option_strings) & left_out]
 
 
 def takes_no_value(action: argparse.Action) -> bool:
@@ -328,6 +329,11 @@ def test_no_argument_is_an_option_that_runs_no_check(defs, command):
 
 
 @commands
+def test_no_argument_is_an_output_format_icinga_cannot_parse(defs, command):
+    assert not set(resolved_arguments(defs, command)) & NOT_FOR_ICINGA.keys()
+
+
+@commands
 def test_secret_options_are_never_arguments(defs, command):
     arguments = resolved_arguments(defs, command)
     assert not set(arguments) & SECRET_OPTIONS.keys()
@@ -335,7 +341,7 @@ def test_secret_options_are_never_arguments(defs, command):
         a.key
         for a in arguments.values()
         for macro in a.macros
-        if re.search(r"pass(word)?(?!.*_file)|dqs_key", macro)
+        if re.search(r"pass(word)?(?!.*_file)|dqs_key(?!_file)", macro)
     )
     assert leaked == []
 
@@ -429,7 +435,7 @@ def test_dnsbl_checks_the_hosts_ipv4_or_ipv6_address_by_default(defs):
 def test_the_excluded_options_exist_in_some_plugin():
     """Keeps NOT_CHECK_OPTIONS honest: an entry no plugin has would hide nothing but itself."""
     every = {s for c in PLUGINS for a in plugin_parser(c)._actions for s in a.option_strings}
-    assert set(NOT_CHECK_OPTIONS) | set(SECRET_OPTIONS) <= every
+    assert set(NOT_CHECK_OPTIONS) | set(SECRET_OPTIONS) | set(NOT_FOR_ICINGA) <= every
 
 
 # --- the reader itself ----------------------------------------------------------------------
