@@ -9,6 +9,8 @@ completes while the relay is listed. Everything is loopback, hence --allow-nongl
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.support.plugin_runner import run_plugin
@@ -95,8 +97,9 @@ def test_listing_the_sender_is_found_too(incident_lab, probe_password_file):
 
 
 def test_mailbox_is_unchanged_and_the_test_message_is_gone(incident_lab, probe_password_file):
-    incident_lab.send(ALICE, PROBE, "kept message", "this one stays")
-    incident_lab.wait_for_message(PROBE, lambda raw: b"kept message" in raw)
+    marker = f"kept message {uuid.uuid4()}"  # other tests' messages must not match
+    incident_lab.send(ALICE, PROBE, marker, "this one stays")
+    incident_lab.wait_for_message(PROBE, lambda raw: marker.encode() in raw)
     incident_lab.dovecot.read_by_a_client(PROBE)  # its owner has seen that it arrived
     before = probe_mailbox(incident_lab)
     r = round_trip(incident_lab, probe_password_file)
@@ -112,8 +115,9 @@ def test_a_new_message_keeps_its_place_in_new_and_the_probe_is_left(
 ):
     """Deleting the probe would take \\Recent from the new message (Dovecot: new/ -> cur/):
     the check leaves the probe and says so in the long output."""
-    incident_lab.send(ALICE, PROBE, "still new", "nobody has seen this one")
-    incident_lab.wait_for_message(PROBE, lambda raw: b"still new" in raw)
+    marker = f"still new {uuid.uuid4()}"  # other tests' messages must not match
+    incident_lab.send(ALICE, PROBE, marker, "nobody has seen this one")
+    incident_lab.wait_for_message(PROBE, lambda raw: marker.encode() in raw)
     before = probe_mailbox(incident_lab)
     assert any(state[1] == "new" for state in before.values())
     r = round_trip(incident_lab, probe_password_file)
