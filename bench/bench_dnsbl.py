@@ -3,7 +3,9 @@
     .venv/bin/python bench/bench_dnsbl.py [--runs 15]
 
 Needs (Debian): rbldnsd, monitoring-plugins-contrib (check_rbl) with libnet-ip-perl,
-libnet-dns-perl, libreadonly-perl, libmonitoring-plugin-perl; (PyPI) pydnsbl. Run as root:
+libnet-dns-perl, libreadonly-perl, libmonitoring-plugin-perl, libcapture-tiny-perl,
+libdata-validate-domain-perl, libdata-validate-ip-perl; (PyPI) pydnsbl. The bench refuses
+to run when check_rbl cannot start. Run as root:
 the latency proxy listens on 127.0.0.54:53 because check_rbl's -n takes an address only.
 
 Scenarios (whole processes, median wall time; ratios are ours / peer, lower is better):
@@ -83,6 +85,14 @@ def timed(argv: list[str]) -> tuple[float, int, int]:
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     _pid, status, usage = os.wait4(proc.pid, 0)
     return time.perf_counter() - started, os.waitstatus_to_exitcode(status), usage.ru_maxrss
+
+
+def peer_works() -> None:
+    """A peer that cannot start (a missing Perl module exits 2 in milliseconds) would make
+    every ratio a lie: refuse to measure unless check_rbl -V prints its version."""
+    out = subprocess.run([CHECK_RBL, "-V"], capture_output=True, text=True, env=ENV)
+    if not out.stdout.startswith("check_rbl "):
+        sys.exit(f"check_rbl does not run here: {(out.stderr or out.stdout).strip()[:300]}")
 
 
 def compare(name: str, ours: list[str], peer: list[str], runs: int) -> dict[str, float]:
@@ -202,6 +212,7 @@ def main() -> None:
     for tool in ("rbldnsd", CHECK_RBL):
         if not shutil.which(tool):
             sys.exit(f"missing {tool}: see the module docstring")
+    peer_works()
     subprocess.run(
         [sys.executable, "-m", "compileall", "-q", str(HERE.parent / "plugins")],
         check=True,
