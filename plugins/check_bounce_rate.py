@@ -286,6 +286,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     from mailrep.bounce.analysis import analyse
     from mailrep.bounce.measure import in_window, measure
     from mailrep.plugin import bounce_check as bcheck
+    from mailrep.plugin.facts import of_bounces
 
     source = _source(args, ctx)
     recheck = _recheck(args, ctx)
@@ -308,7 +309,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         *bcheck.bounce_contexts(thresholds(args)),
         bcheck.BounceSummaryText(resource, window, ctx.verbose),
     )
-    return Outcome(check, lambda: bcheck.bounce_json(resource))
+    return Outcome(check, lambda: bcheck.bounce_json(resource), facts=lambda: of_bounces(resource))
 
 
 def main(argv: list[str] | None = None) -> None:

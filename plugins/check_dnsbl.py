@@ -87,6 +87,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     from mailrep.dnsbl.targets import build_targets
     from mailrep.plugin import dnsbl_check as bc
     from mailrep.plugin.dnsbl_options import blocklist_config, catalogue_from, catalogue_listing
+    from mailrep.plugin.facts import of_blocklist
 
     if args.list_zones:
         sys.stdout.write(catalogue_listing(catalogue_from(args)[0]))
@@ -110,7 +111,11 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         *bc.blocklist_contexts(args, resource.lookups),
         bc.BlocklistSummary(resource, what, ctx.verbose, targets.notes),
     )
-    return Outcome(check, lambda: {**bc.blocklist_json(resource), "notes": targets.notes})
+    return Outcome(
+        check,
+        lambda: {**bc.blocklist_json(resource), "notes": targets.notes},
+        facts=lambda: of_blocklist(resource),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -196,6 +196,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
     import nagiosplugin
     from mailrep.plugin import relay_check as rc
     from mailrep.plugin.dnsbl_options import blocklist_config, catalogue_from, catalogue_listing
+    from mailrep.plugin.facts import of_relay_chain
     from mailrep.relay.chain import Examination, examine
 
     if args.list_zones:
@@ -227,7 +228,11 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         *rc.relay_contexts(args, resource, args.auth_fail_state),
         rc.RelayChainSummary(resource, ctx.verbose),
     )
-    return Outcome(check, lambda: rc.exam_json(resource.exam))
+    return Outcome(
+        check,
+        lambda: rc.exam_json(resource.exam),
+        facts=lambda: of_relay_chain(resource, round_trip=mode == "round trip"),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

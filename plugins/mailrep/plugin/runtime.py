@@ -5,8 +5,9 @@ small ways: argparse exits 2 on a typo (CRITICAL to Nagios), a stray exception p
 traceback, a hung server outlives the monitoring system's own timeout. :func:`run` owns that
 contract for all three plugins: usage errors, ``-h`` and ``-V`` exit 3; every failure
 becomes one UNKNOWN line; ``-t`` bounds the whole run (an internal deadline leaves time to
-report what was learnt, and an alarm is the backstop); output is nagios text or one JSON
-document with the same exit code.
+report what was learnt, and an alarm is the backstop); output is nagios text, one JSON
+document or an OpenMetrics exposition with the same exit code. Between judging and printing,
+:func:`mailrep.plugin.aftercheck.finish` remembers the run (since when a listing lasts).
 
 nagiosplugin's own Runtime is not used for printing because it cannot emit JSON and prints
 long output only with ``-v``; the Resource/Context/Summary model is used as intended.
@@ -25,6 +26,7 @@ from mailrep import __version__
 from mailrep.errors import CannotJudge
 
 STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
+FORMATS = ("nagios", "json", "openmetrics")
 EXIT_UNKNOWN = 3
 
 
@@ -125,11 +127,15 @@ def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) 
     )
     group.add_argument(
         "--format",
-        choices=("nagios", "json"),
+        choices=FORMATS,
         default="nagios",
-        help="output: the Nagios plugin format (default) or one JSON document; the exit code "
-        "is the same in both",
+        help="output: the Nagios plugin format (default), one JSON document, or the "
+        "OpenMetrics text exposition for Prometheus; the exit code is the same in all. Not "
+        "for Nagios or Icinga themselves, which parse only the first",
     )
+    from mailrep.plugin.state_options import add_state_options
+
+    add_state_options(parser)
 
 
 class RunContext(NamedTuple):
@@ -145,6 +151,7 @@ class Outcome(NamedTuple):
 
     check: Any  # nagiosplugin.Check, already called
     extra: Callable[[], dict[str, Any]] = dict
+    facts: Callable[[], Any] | None = None  # mailrep.plugin.facts.Facts: history, exposition
 
 
 def _perfdata(check: Any) -> list[dict[str, Any]]:
@@ -196,9 +203,15 @@ def emit(
     fmt: str = "nagios",
     extra: dict[str, Any] | None = None,
     json_perfdata: list[dict[str, Any]] | None = None,
+    exposition: str = "",
+    output: str | None = None,
 ) -> NoReturn:
-    """Print one result in the chosen format and exit with its code."""
-    if fmt == "json":
+    """Print one result in the chosen format (to ``output`` if given) and exit with its code."""
+    if fmt == "openmetrics":
+        if state == EXIT_UNKNOWN:  # an exposition has no words: say why where logs look
+            sys.stderr.write(f"{label} {STATES[state]} - {_clean(summary)}\n")
+        _deliver(exposition or _bare_exposition(label, state), output)
+    elif fmt == "json":
         import json
 
         doc = {
@@ -210,21 +223,48 @@ def emit(
             "details": list(details),
         }
         doc.update(extra or {})
-        sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+        _deliver(json.dumps(doc, indent=2, default=str) + "\n", output)
     else:
         line = f"{label} {STATES[state]} - {_clean(summary)}"
         if perfdata:
             line += " | " + " ".join(perfdata)
-        sys.stdout.write("\n".join([line, *(_clean(d) for d in details)]) + "\n")
-    sys.stdout.flush()
+        _deliver("\n".join([line, *(_clean(d) for d in details)]) + "\n", output)
     raise SystemExit(state)
 
 
-def _wants_json(argv: Sequence[str]) -> bool:
+def _bare_exposition(label: str, state: int) -> str:
+    from mailrep.plugin import exposition, openmetrics
+
+    return openmetrics.render(exposition.common(state, time.time(), None), [("plugin", label)])
+
+
+def _deliver(text: str, output: str | None) -> None:
+    """To standard output, or atomically to ``--output``; a file that cannot be written is
+    UNKNOWN on standard output (the one place left to say so)."""
+    if output:
+        from mailrep.plugin.atomic import write_atomically
+
+        try:
+            write_atomically(output, text)
+            return
+        except OSError as exc:
+            text = f"UNKNOWN - cannot write --output {output}: {exc.strerror or exc}\n"
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            raise SystemExit(EXIT_UNKNOWN) from None
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _wanted_format(argv: Sequence[str]) -> str:
+    """The --format of a command line that may not parse (for its usage error)."""
     for i, arg in enumerate(argv):
-        if arg == "--format=json" or (arg == "--format" and argv[i + 1 : i + 2] == ["json"]):
-            return True
-    return False
+        value = arg[len("--format=") :] if arg.startswith("--format=") else None
+        if arg == "--format":
+            value = argv[i + 1] if i + 1 < len(argv) else None
+        if value in FORMATS:
+            return value
+    return "nagios"
 
 
 def _alarm(_signum: int, _frame: Any) -> None:
@@ -262,13 +302,19 @@ def run(
 ) -> NoReturn:
     """Parse, build and evaluate a check, print it, exit; UNKNOWN on anything unexpected."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    fmt = "json" if _wants_json(argv) else "nagios"
+    fmt = _wanted_format(argv)
     started = time.monotonic()
     timeout: float | None = None
     verbose = 0
+    args: argparse.Namespace | None = None
     previous = signal.getsignal(signal.SIGALRM)
     try:
         args = parser.parse_args(argv)
+        fmt = args.format
+        from mailrep.plugin.state_options import check_usage
+
+        if problem := check_usage(args):
+            raise UsageError(problem)
         timeout, verbose = float(args.timeout), int(args.verbose)
         margin = min(1.0, max(0.2, timeout * 0.1))
         ctx = RunContext(started, started + max(0.1, timeout - margin), verbose)
@@ -291,17 +337,48 @@ def run(
     except BaseException as exc:  # the contract: never a traceback, always a status line
         signal.setitimer(signal.ITIMER_REAL, 0)
         text, lines = _failure(exc, parser, timeout, verbose)
-        emit(label, EXIT_UNKNOWN, text, details=lines, fmt=fmt)
+        ran = None if isinstance(exc, UsageError) else args  # a usage error is no run
+        after = _after(parser.prog, ran, EXIT_UNKNOWN, None, {}, fmt, started, timeout)
+        emit(label, EXIT_UNKNOWN, text, details=lines + after.lines, fmt=fmt, **after.kw)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    after = _after(parser.prog, args, state, outcome.facts, extra, fmt, started, timeout)
     emit(
         label,
         state,
         summary,
         perfdata=check.perfdata,
-        details=details,
+        details=details + after.lines,
         fmt=fmt,
-        extra=extra,
         json_perfdata=_perfdata(check),
+        **after.kw,
+    )
+
+
+class _After(NamedTuple):
+    lines: list[str]
+    kw: dict[str, Any]  # emit's extra, exposition and output
+
+
+def _after(
+    prog: str,
+    args: argparse.Namespace | None,
+    state: int,
+    facts: Callable[[], Any] | None,
+    extra: dict[str, Any],
+    fmt: str,
+    started: float,
+    timeout: float | None,
+) -> _After:
+    """Remember the run (aftercheck.finish); exit 0 quietly when --only-changes says so."""
+    from mailrep.plugin.aftercheck import finish
+
+    left = (started + timeout - time.monotonic() - 0.05) if timeout else 1.0
+    done = finish(prog, args, state, facts, extra, fmt=fmt, wait=min(2.0, max(0.0, left)))
+    if done.silent:
+        raise SystemExit(0)
+    output = getattr(args, "output", None)
+    return _After(
+        done.lines, {"extra": done.extra, "exposition": done.exposition, "output": output}
     )

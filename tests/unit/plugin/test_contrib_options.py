@@ -41,6 +41,16 @@ NOT_CHECK_OPTIONS = {
     "--list-zones": "prints the zone catalogue and exits; nothing is checked",
 }
 
+#: Options for cron and Prometheus that would break a check run by Icinga, so a CheckCommand
+#: must not offer them.
+NOT_FOR_ICINGA = {
+    "--format": "Icinga parses only the Nagios format; JSON or an exposition is unreadable",
+    "--only-changes": "a silent exit 0 is not a check result",
+    "--output": "the result would go to a file and Icinga would see nothing",
+}
+
+EXCLUDED = {**NOT_CHECK_OPTIONS, **NOT_FOR_ICINGA}
+
 #: Options whose value is a secret: reached through the plugin's environment, because every
 #: local user can read a process's argv (and Icinga shows command lines).
 SECRET_OPTIONS = {"--dqs-key": DQS_ENV}
@@ -268,11 +278,11 @@ def plugin_parser(command: str) -> argparse.ArgumentParser:
 
 
 def check_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    """The options that shape a check: all but the NOT_CHECK_OPTIONS."""
+    """The options a CheckCommand offers: all but the EXCLUDED ones."""
     return [
         a
         for a in parser._actions
-        if a.option_strings and not set(a.option_strings) & NOT_CHECK_OPTIONS.keys()
+        if a.option_strings and not set(a.option_strings) & EXCLUDED.keys()
     ]
 
 
@@ -324,7 +334,7 @@ def test_every_argument_is_an_option_the_plugin_accepts(defs, command):
 
 @commands
 def test_no_argument_is_an_option_that_runs_no_check(defs, command):
-    assert not set(resolved_arguments(defs, command)) & NOT_CHECK_OPTIONS.keys()
+    assert not set(resolved_arguments(defs, command)) & EXCLUDED.keys()
 
 
 @commands
@@ -429,7 +439,7 @@ def test_dnsbl_checks_the_hosts_ipv4_or_ipv6_address_by_default(defs):
 def test_the_excluded_options_exist_in_some_plugin():
     """Keeps NOT_CHECK_OPTIONS honest: an entry no plugin has would hide nothing but itself."""
     every = {s for c in PLUGINS for a in plugin_parser(c)._actions for s in a.option_strings}
-    assert set(NOT_CHECK_OPTIONS) | set(SECRET_OPTIONS) <= every
+    assert set(EXCLUDED) | set(SECRET_OPTIONS) <= every
 
 
 # --- the reader itself ----------------------------------------------------------------------
