@@ -24,6 +24,7 @@ from typing import Any, NamedTuple, NoReturn
 
 from mailrep import __version__
 from mailrep.errors import CannotJudge
+from mailrep.plugin.delivery import bare_exposition, deliver
 
 STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 FORMATS = ("nagios", "json", "openmetrics")
@@ -210,7 +211,7 @@ def emit(
     if fmt == "openmetrics":
         if state == EXIT_UNKNOWN:  # an exposition has no words: say why where logs look
             sys.stderr.write(f"{label} {STATES[state]} - {_clean(summary)}\n")
-        _deliver(exposition or _bare_exposition(label, state), output)
+        deliver(exposition or bare_exposition(label, state), output)
     elif fmt == "json":
         import json
 
@@ -223,37 +224,13 @@ def emit(
             "details": list(details),
         }
         doc.update(extra or {})
-        _deliver(json.dumps(doc, indent=2, default=str) + "\n", output)
+        deliver(json.dumps(doc, indent=2, default=str) + "\n", output)
     else:
         line = f"{label} {STATES[state]} - {_clean(summary)}"
         if perfdata:
             line += " | " + " ".join(perfdata)
-        _deliver("\n".join([line, *(_clean(d) for d in details)]) + "\n", output)
+        deliver("\n".join([line, *(_clean(d) for d in details)]) + "\n", output)
     raise SystemExit(state)
-
-
-def _bare_exposition(label: str, state: int) -> str:
-    from mailrep.plugin import exposition, openmetrics
-
-    return openmetrics.render(exposition.common(state, time.time(), None), [("plugin", label)])
-
-
-def _deliver(text: str, output: str | None) -> None:
-    """To standard output, or atomically to ``--output``; a file that cannot be written is
-    UNKNOWN on standard output (the one place left to say so)."""
-    if output:
-        from mailrep.plugin.atomic import write_atomically
-
-        try:
-            write_atomically(output, text)
-            return
-        except OSError as exc:
-            text = f"UNKNOWN - cannot write --output {output}: {exc.strerror or exc}\n"
-            sys.stdout.write(text)
-            sys.stdout.flush()
-            raise SystemExit(EXIT_UNKNOWN) from None
-    sys.stdout.write(text)
-    sys.stdout.flush()
 
 
 def _wanted_format(argv: Sequence[str]) -> str:
