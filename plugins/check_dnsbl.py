@@ -103,7 +103,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         max_addresses=args.max_addresses,
     )
     resource = bc.BlocklistResource(
-        LABEL, lambda: lookup(targets.items, config.zones, config.settings)
+        LABEL, lambda: lookup(targets.items, config.zones, config.settings, targets.errors)
     )
     what = targets.items[0].text if len(targets.items) == 1 else f"{len(targets.items)} items"
     check = nagiosplugin.Check(

@@ -7,7 +7,8 @@
 #    run the real rbldnsd, Dovecot, Postfix and Unbound), without letting their maintainer
 #    scripts start system daemons;
 # 2. creates .venv in the repository and installs mailrep editable with its test extras;
-# 3. runs ruff (lint, layering rule, format), then pytest over tests/ (skips listed with -ra).
+# 3. runs ruff (lint, layering rule, format) and mypy, then pytest over tests/ (skips listed
+#    with -ra).
 # Any failure, and "no tests collected", exits non-zero.
 #
 # Root is needed because the harness binds 127.0.0.x:53 for the blocklist, runs Dovecot and
@@ -77,6 +78,8 @@ say "ruff check"
 .venv/bin/ruff check .
 say "ruff format --check"
 .venv/bin/ruff format --check .
+say "mypy"
+.venv/bin/mypy
 
 say "pytest"
 status=0

@@ -53,6 +53,11 @@ def test_no_import_cycle_inside_the_package():
         visit(name, [])
 
 
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PLUGINS)))
+def test_no_module_is_over_400_lines(path):
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 400
+
+
 def test_only_the_package_face_and_errors_stay_flat():
     flat = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert flat == ["__init__.py", "errors.py"]

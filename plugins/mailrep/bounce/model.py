@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mailrep.bounce.reasons import Cause, Reason
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -23,8 +25,8 @@ class FailedRecipient:
     replycode: str | None
     diagnostic: str
     remote_host: str | None
-    reason: str
-    cause: str
+    reason: Reason
+    cause: Cause
     hardbounce: bool
     citation: Citation | None
 

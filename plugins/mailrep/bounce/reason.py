@@ -1,487 +1,97 @@
-"""Reason classification: diagnostic text and RFC 3463 status -> Sisimai's reason names.
+"""The one place a failed recipient's reason is decided.
 
-Text wins over the status code: MTAs send 5.7.1 or 5.0.0 for causes as different as a
-blocklisted IP and a full mailbox, and only the words tell which. The status code decides
-when the words say nothing we recognise. The rules are ours, written from RFC 3463, the
-reason names Sisimai documents and the published wording of the common MTAs and providers.
+Evidence comes in (status, the remote server's words, the SMTP action, the stage, what the
+reporting MTA says beside them); a ``Reason`` comes out. ``rules`` holds the wording rules,
+``stage`` finds the SMTP command a reply answered; this module weighs them against the
+RFC 3463 status code. Nothing downstream changes the reason it gives.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
-# The receiving server failed on its own side, in words that name the fault: a cause even
-# when a delivery program reported it (see bounces._recipient).
-SYSTEM_FAULT = r"could not load|insufficient permission"
-names_system_fault = re.compile(SYSTEM_FAULT, re.IGNORECASE).search
+from mailrep.bounce.reasons import Reason
+from mailrep.bounce.rules import BARE_REFUSAL, names_system_fault, reason_from_text
+from mailrep.bounce.stage import smtp_stage
+from mailrep.bounce.text import unfold_reply
 
-# Not a reason: the marker of a bare refusal ("Access denied"), which the status code decides.
-_BARE_REFUSAL = "bare refusal"
-
-# (reason, pattern); first match wins, so specific causes come before broad ones.
-_TEXT_RULES: list[tuple[str, str]] = [
-    # Postfix writes this when the per-recipient log is gone: nothing says what happened
-    ("undefined", r"delivery report unavailable"),
-    # the receiving server failed on its own side: could not read its configuration, or
-    # (Sendmail EX_NOPERM) had no permission to deliver; not the mailbox's fault
-    ("systemerror", SYSTEM_FAULT),
-    # the recipient's own settings refuse this sender (Facebook RCP-P2)
-    ("filtered", r"recipient preferences"),
-    # RFC 5321's 551 "User not local; please try <forward-path>": the mailbox is elsewhere
-    ("hasmoved", r"user not local|\b551 not our customer"),
-    # qmail: the domain has neither MX nor address records, so it takes no mail at all
-    ("notaccept", r"couldn.t find a mail exchanger or ip address"),
-    # Cox's published code for a client on its own DNS blocklist
-    ("blocked", r"aup#cdrbl"),
-    # Spectrum/Charter AUP#In-13xx: connection and rate limits of its filter (Cloudmark)
-    ("toomanyconn", r"aup#in-13\d\d"),
-    (
-        "spamdetected",
-        r"rejected due to spam|spam classification|classified as spam|"
-        # Orange/Wanadoo's published code for a message its filter judged to be spam
-        r"\bofr_506\b",
-    ),
-    # Gmail: "blocked because its content presents a potential security issue"; Mimecast:
-    # the sending network is not allowed by the recipient's policy
-    ("policyviolation", r"content presents a potential|host network not allowed"),
-    (
-        "requireptr",
-        r"mismatches client ip|unverifi?y?able sending ip|bad dns ptr|"
-        r"ptr resource record",
-    ),
-    # qmail-ldap: the MTA could not reach its own directory
-    ("systemerror", r"unable to contact ldap"),
-    # Sendmail names the delivery program's exit code EX_OSERR this way
-    ("mailererror", r"operating system error"),
-    # a 554 greeting: the server refuses this client before any command
-    ("blocked", r"esmtp not accepting connections"),
-    # more recipients than one transaction may carry: a per-session limit, like connections
-    (
-        "toomanyconn",
-        r"connection rate limit|too many (?:connections|sessions|concurrent|"
-        r"recipients)",
-    ),
-    ("badreputation", r"unexpected volume or user complaints|user complaints"),
-    ("mesgtoobig", r"(?:mail|message) size limit exceeded|line limit exceeded"),
-    ("mailboxfull", r"mailbox exceeds"),
-    ("systemfull", r"insufficient disk space|insufficient system storage|disk full"),
-    (
-        "authfailure",
-        r"unauthenticated email|authentication information|"
-        r"fails? to pass authentication",
-    ),
-    ("speeding", r"receiving mail at a rate|receivingrate"),
-    # RFC 3463 X.3.2 "System not accepting network messages"; X.2.1's "Mailbox disabled,
-    # not accepting messages" is a disabled mailbox, not a host taking no mail
-    ("notaccept", r"no smtp service|null mx|not accepting network messages"),
-    ("syntaxerror", r"malformed address"),
-    ("policyviolation", r"protocol violation"),
-    (
-        "blocked",
-        r"invalid ip for sending|my name was rejected|helo .{0,40}rejected|"
-        # the sending server itself is judged (or listed as) an open relay
-        r"\bopen[- ]relay\b",
-    ),
-    (
-        "rejected",
-        r"groups\.google\.com|permission to post|not allowed to post|"
-        # the sender's address (not the client IP) is on the receiver's own list
-        r"an address that has been blacklisted",
-    ),
-    # Amazon SES: the sending identity is not verified, so SES will not relay for it
-    ("norelaying", r"identities failed the check"),
-    (
-        "notcompliantrfc",
-        r"multiple addresses in from|not rfc ?\d{4}[- ]compliant|"
-        r"rfc ?5322|duplicate (?:header|message-id)|missing (?:a )?(?:valid )?"
-        r"(?:date|message-id|from) header",
-    ),
-    (
-        "rejected",
-        r"sender address rejected|sender (?:domain|address) (?:is )?(?:invalid|"
-        r"unknown|not allowed)|domain of sender .* does not exist|sender verify failed|"
-        r"from: domain is invalid|invalid sender|sender rejected|not a member",
-    ),
-    ("virusdetected", r"virus|malware detected|infected"),
-    (
-        "requireptr",
-        r"reverse dns|no ptr|ptr record|rdns|reverse (?:lookup|hostname)|"
-        r"cannot find your hostname|not have a reverse|client host rejected: cannot find|"
-        r"reverse address|dns pointer|unresolvable address|ip name lookup failed",
-    ),
-    ("authfailure", r"\bspf\b|dmarc|\bdkim\b|sender policy framework|5\.7\.2[3-7]\b"),
-    ("securityerror", r"not authenticated|authentication (?:failed|required)|unauthenticated"),
-    ("badreputation", r"reputation|bulk mail policy|poor (?:sender|ip)"),
-    (
-        "blocked",
-        r"blocked using|blacklist|block ?list|\bdnsbl\b|\brbl\b|spamhaus|spamcop|"
-        r"barracudacentral|uceprotect|psbl\.|mailspike|listed(?<!not listed) (?:at|in|on|by)|"
-        r"\bs3150\b|5\.7\.6[0-4]\d|banned sending ip|\btss0[49]\b|access denied.*ip|"
-        r"client host .*(?:rejected|blocked)|ip address .*(?:blocked|rejected|denied)|"
-        r"your ip|sender ip|has been blocked|dynamic ip|dial-?up|"
-        r"residential|bad ip|\bcbl\b|\bsorbs\b|not allowed to send|host .* refused to talk|"
-        r"sending host .* (?:rejected|blocked)|mail server ip|"
-        r"messages from \d{1,3}(?:\.\d{1,3}){3}|service refused|service refuse|"
-        # T-Online: "554 IP=192.0.2.1 - A problem occurred. (...) (BL)", BL for a blocklisted IP
-        r"\bip=[0-9a-f.:]+ - .*\(bl\)",
-    ),
-    (
-        "spamdetected",
-        r"content rejected|\bUBE\b|\bspam\b|junk mail|unsolicited|"
-        r"bulk e?-?mail|content .* rejected|"
-        r"message .* (?:looks|appears|seems) .*spam|spam ?assassin|scored as",
-    ),
-    ("hasmoved", r"has moved|no longer at this address|address has changed"),
-    # qmail gives up: unless the last reply named a cause above, the message expired
-    ("expired", r"in the queue too long"),
-    (
-        "suspend",
-        r"suspended|disabled|mailbox (?:is )?frozen|deactivated|inactive|not active|"
-        r"account .*(?:locked|"
-        r"expired|frozen|closed)|mailbox .*(?:locked|disabled|inactive)|is not available|"
-        r"temporarily (?:disabled|unavailable)",
-    ),
-    (
-        "mailboxfull",
-        r"mailbox (?:is )?full|over ?quota|quota exceeded|exceed(?:s|ed)? .*quota|"
-        r"insufficient (?:disk|storage)|mailbox .*(?:exceeded|size limit)|too much mail|"
-        r"storage|mail ?box .* full|mailfolder is full|user.s? (?:disk )?quota|full mailbox",
-    ),
-    (
-        "mesgtoobig",
-        r"message (?:is )?too (?:big|large)|size exceeds|exceeds? .*size|"
-        r"message size|too large|maximum .* size",
-    ),
-    ("exceedlimit", r"exceeds? (?:the )?(?:local )?limit|recipient limit"),
-    (
-        "hostunknown",
-        r"host (?:or domain )?(?:name )?(?:not found|unknown)|unknown host|"
-        r"domain is not reachable|"
-        r"domain (?:not found|does not exist|name not found)|no such domain|name or service|"
-        r"nxdomain|unrouteable mail domain|unrouteable address|no mx|host not found|unknown domain|"
-        r"domain .* (?:does not|doesn.t) exist|illegal host|unroutable domain|"
-        r"mail exchanger .* not found|dns lookup failed|no route to host .* domain",
-    ),
-    (
-        "userunknown",
-        r"user unknown|unknown user|no such (?:user|mailbox|recipient|account|"
-        r"address|person)|user (?:does not|doesn.t) exist|does not exist|doesn.t exist|"
-        r"not exist|unknown (?:recipient|address|mailbox|local|e-?mail)|invalid (?:recipient|"
-        r"mailbox|address|user)|mailbox unavailable|"
-        r"mailbox not found|no mailbox|user not found|not a valid|"
-        r"unknown or illegal|no valid recipients|not our customer|"
-        r"addressee unknown|couldn.t be found|could not be found|bad destination mailbox|"
-        r"not listed in|account (?:does not|not) (?:exist|found)|not a registered|"
-        r"no such local user|"
-        r"mailbox is unavailable|recipient not found|unknown account|user is unknown|"
-        r"rejected: user|is not a valid mailbox|invalid mailbox|invalid (?:final delivery )?userid|"
-        r"doesn.t have an? .{0,40}account|no account|unknown local[- ]part|address unknown",
-    ),
-    (
-        "expired",
-        r"did not accept our requests to connect|failed \d+ attempts|"
-        r"not delivered within|"
-        r"delivery attempts? (?:failed|exceeded)",
-    ),
-    (
-        "networkerror",
-        r"malformed or unexpected name server reply|name server failure|"
-        r"socket error",
-    ),
-    (
-        "norelaying",
-        r"relay(?:ing)? (?:access )?(?:denied|not permitted|not allowed|"
-        r"prohibited)|unable to relay|not permitted to relay|we do not relay|no relaying|"
-        r"relay not permitted|relaying denied|not a gateway|"
-        # older MTAs' refusal to relay for a client they do not serve
-        r"insecure mail relay",
-    ),
-    (
-        "toomanyconn",
-        r"too many (?:connections|sessions|concurrent)|connection limit|"
-        r"too many simultaneous",
-    ),
-    (
-        "speeding",
-        r"rate limit|too many (?:messages|emails|recipients)|sending rate|"
-        r"throttl|try again later .* rate|exceeded .* rate|too fast",
-    ),
-    (
-        "networkerror",
-        r"unable to establish|establish an smtp connection|host name lookup failure|"
-        r"no route to host",
-    ),
-    (
-        "expired",
-        r"retry timeout exceeded|could not be delivered for|message expired|"
-        r"delivery time expired|retry time|time ?out|timed out|undeliverable for \d|"
-        r"for more than \d+ (?:hours|days)|has been delayed|gave up|giving up|queue too long|"
-        r"expired|no longer trying",
-    ),
-    # a TCP connection refused ("Deferred: Connection refused by [192.0.2.1]") is the
-    # network's answer, not the server's verdict on this client
-    (
-        "networkerror",
-        r"connection (?:reset|closed|lost|dropped|refused)|network|lost connection|"
-        r"no route to host|unreachable|loops? (?:back|detected)|mail loop|too many hops|"
-        r"hop count|routing loop|mail for .* loops",
-    ),
-    (
-        "notaccept",
-        r"does not accept mail|not accept(?:ing)? (?:any )?mail|null mx|"
-        r"accepts no mail|no mail accepted",
-    ),
-    (
-        "syntaxerror",
-        r"syntax error|command unrecognized|unrecognized command|"
-        r"bad sequence|invalid command",
-    ),
-    (
-        "securityerror",
-        r"tls|starttls|encryption required|certificate|insecure|"
-        r"authentication mechanism",
-    ),
-    (
-        "policyviolation",
-        r"header error|security (?:issue|risk)|polic(?:y|ies)|prohibited|"
-        r"not allowed|not permitted|forbidden",
-    ),
-    ("systemfull", r"system (?:is )?full|disk full|out of disk|insufficient system storage"),
-    ("onhold", r"on hold|onhold"),
-    (
-        "systemerror",
-        r"system error|internal error|server error|local error|"
-        r"temporary failure|configuration error|mail system error|processing error|"
-        # RFC 5321's own text for a 554 that names no cause
-        r"transaction failed|"
-        r"lookup error|unavailable|try again",
-    ),
-    ("contenterror", r"invalid (?:charset|mime)|content (?:error|rejected)"),
-    ("mailererror", r"mailer error|mailer failure|command failed|exit status|procmail"),
-    # Postfix names the real cause after this prefix; only when nothing else matched
-    ("userunknown", r"recipient (?:address )?rejected|address rejected"),
-    # the recipient, not the sender, was refused and no cause is given: the receiving
-    # side's own filter (Sisimai's "rejected" is a refusal of the sender)
-    ("filtered", r"recipients? (?:was|were|has been|have been) rejected"),
-    # RFC 4407 (Sender ID): the Purported Responsible Address is the sender's identity
-    (
-        "rejected",
-        r"sender .*rejected|rejected .*sender|sender address|envelope sender|"
-        r"from address|domain of sender|sender domain|mail from|sender verify|"
-        r"return-path|purported responsible address",
-    ),
-    # a refusal naming neither a cause nor whom it refuses (see _classify)
-    (_BARE_REFUSAL, r"rejected|refused|denied|not accepted"),
-    ("filtered", r"filter|blocked by|not authorized"),
-]
-
-
-class _HostDoesNotExist:
-    """ "<host name> does not exist" (not "<address> does not exist"): a domain unknown.
-
-    A literal search then a look at the word before it: a regex starting with a character
-    class would be tried at every position of every diagnostic.
-    """
-
-    _HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
-
-    def search(self, text: str) -> bool:
-        i = text.find(" does not exist")
-        while i >= 0:
-            words = text[:i].rsplit(None, 1)
-            if words and "@" not in words[-1] and self._HOST.fullmatch(words[-1].strip("<>")):
-                return True
-            i = text.find(" does not exist", i + 1)
-        return False
-
-
-# Texts are lower-cased once and matched case-sensitively: several times faster than
-# IGNORECASE over thirty patterns per recipient.
-_COMPILED: list = [(name, re.compile(p.lower())) for name, p in _TEXT_RULES]
-# before the first rule that knows "does not exist" as a user unknown
-_COMPILED.insert(
-    next(i for i, (n, _) in enumerate(_COMPILED) if n == "hostunknown"),
-    ("hostunknown", _HostDoesNotExist()),
-)
+R = Reason
 
 # RFC 3463 detail codes with a single meaning, independent of the text.
-_STATUS_REASON: dict[str, str] = {
-    "1.1": "userunknown",
-    "1.0": "userunknown",
-    "1.2": "hostunknown",
-    "1.3": "userunknown",
-    "1.4": "userunknown",
-    "1.6": "hasmoved",
-    "1.7": "rejected",
-    "1.8": "rejected",
-    "1.10": "notaccept",
-    "2.1": "suspend",
-    "2.2": "mailboxfull",
-    "2.3": "exceedlimit",
-    "2.4": "systemerror",
-    "3.0": "systemerror",
-    "3.1": "systemfull",
-    "3.2": "notaccept",
-    "3.3": "systemerror",
-    "3.4": "mesgtoobig",
-    "3.5": "systemerror",
-    "4.0": "networkerror",
-    "4.1": "networkerror",
-    "4.2": "networkerror",
-    "4.3": "systemerror",
-    "4.4": "hostunknown",
-    "4.5": "networkerror",
-    "4.6": "networkerror",
-    "4.7": "expired",
-    "5.0": "syntaxerror",
-    "5.1": "syntaxerror",
-    "5.2": "syntaxerror",
-    "5.3": "exceedlimit",
-    "5.4": "syntaxerror",
-    "6.0": "contenterror",
-    "6.1": "contenterror",
-    "6.9": "contenterror",
-    "7.0": "securityerror",
-    "7.1": "securityerror",
-    "7.2": "authfailure",
-    "7.5": "securityerror",
-    "7.6": "securityerror",
-    "7.7": "securityerror",
-    "7.9": "securityerror",
-    "7.13": "suspend",
-    "7.23": "authfailure",
-    "7.24": "authfailure",
-    "7.25": "requireptr",
-    "7.26": "authfailure",
-    "7.27": "notaccept",
+_STATUS_REASON: dict[str, Reason] = {
+    "1.1": R.USERUNKNOWN,
+    "1.0": R.USERUNKNOWN,
+    "1.2": R.HOSTUNKNOWN,
+    "1.3": R.USERUNKNOWN,
+    "1.4": R.USERUNKNOWN,
+    "1.6": R.HASMOVED,
+    "1.7": R.REJECTED,
+    "1.8": R.REJECTED,
+    "1.10": R.NOTACCEPT,
+    "2.1": R.SUSPEND,
+    "2.2": R.MAILBOXFULL,
+    "2.3": R.EXCEEDLIMIT,
+    "2.4": R.SYSTEMERROR,
+    "3.0": R.SYSTEMERROR,
+    "3.1": R.SYSTEMFULL,
+    "3.2": R.NOTACCEPT,
+    "3.3": R.SYSTEMERROR,
+    "3.4": R.MESGTOOBIG,
+    "3.5": R.SYSTEMERROR,
+    "4.0": R.NETWORKERROR,
+    "4.1": R.NETWORKERROR,
+    "4.2": R.NETWORKERROR,
+    "4.3": R.SYSTEMERROR,
+    "4.4": R.HOSTUNKNOWN,
+    "4.5": R.NETWORKERROR,
+    "4.6": R.NETWORKERROR,
+    "4.7": R.EXPIRED,
+    "5.0": R.SYNTAXERROR,
+    "5.1": R.SYNTAXERROR,
+    "5.2": R.SYNTAXERROR,
+    "5.3": R.EXCEEDLIMIT,
+    "5.4": R.SYNTAXERROR,
+    "6.0": R.CONTENTERROR,
+    "6.1": R.CONTENTERROR,
+    "6.9": R.CONTENTERROR,
+    "7.0": R.SECURITYERROR,
+    "7.1": R.SECURITYERROR,
+    "7.2": R.AUTHFAILURE,
+    "7.5": R.SECURITYERROR,
+    "7.6": R.SECURITYERROR,
+    "7.7": R.SECURITYERROR,
+    "7.9": R.SECURITYERROR,
+    "7.13": R.SUSPEND,
+    "7.23": R.AUTHFAILURE,
+    "7.24": R.AUTHFAILURE,
+    "7.25": R.REQUIREPTR,
+    "7.26": R.AUTHFAILURE,
+    "7.27": R.NOTACCEPT,
 }
+# Codes whose meaning is exact beat loose words.
+_EXACT_DETAILS = frozenset(
+    {"1.1", "2.2", "1.2", "1.6", "7.25", "7.26", "7.23", "2.3", "3.4", "1.7", "1.8"}
+)
+# The only causes whose words overrule a 5.1.1: of another kind than "no such address".
+_OVERRULE_X11 = frozenset({R.MAILBOXFULL, R.BLOCKED, R.FILTERED, R.HASMOVED})
 
-# Sisimai-compatible pseudo status for bounces whose text carries no RFC 3463 code: the
-# reason encoded as X.0.9NN so the numbers stay comparable with Sisimai's output.
-PSEUDO_STATUS: dict[str, int] = {
-    "undefined": 900,
-    "onhold": 901,
-    "syntaxerror": 902,
-    "norelaying": 909,
-    "filtered": 910,
-    "userunknown": 911,
-    "hostunknown": 912,
-    "rejected": 918,
-    "suspend": 921,
-    "mailboxfull": 922,
-    "systemerror": 930,
-    "notaccept": 932,
-    "mesgtoobig": 934,
-    "networkerror": 944,
-    "expired": 947,
-    "blocked": 971,
-    "requireptr": 973,
-    "securityerror": 970,
-    "spamdetected": 980,
-    "virusdetected": 981,
-    "policyviolation": 972,
-    "exceedlimit": 923,
-    "toomanyconn": 945,
-    "speeding": 946,
-    "systemfull": 931,
-    "authfailure": 974,
-    "badreputation": 975,
-    "contenterror": 960,
-    "hasmoved": 916,
-    "mailererror": 950,
-}
-
-HARD = frozenset({"userunknown", "hostunknown", "hasmoved", "notaccept"})
-CAUSE: dict[str, str] = {
-    "userunknown": "hard",
-    "hostunknown": "hard",
-    "hasmoved": "hard",
-    "notaccept": "hard",
-    "suspend": "hard",
-    "blocked": "block",
-    "badreputation": "block",
-    "requireptr": "block",
-    "spamdetected": "block",
-    "policyviolation": "block",
-    "authfailure": "block",
-    "rejected": "block",
-    # refused by the receiver's security or virus policy: no retry gets through unchanged
-    "securityerror": "block",
-    "virusdetected": "block",
-    "toomanyconn": "throttle",
-    "speeding": "throttle",
-    "exceedlimit": "throttle",
-    "delivered": "ignore",
-    "feedback": "ignore",
-    "vacation": "ignore",
-    "onhold": "soft",
-}
+# RFC 3464's three, and Postfix's "deliverable": its answer to an address verification
+# ("sendmail -bv"), saying the address would be delivered
+SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded", "deliverable"})
+_DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
 
 
-def reason_from_text(text: str) -> str | None:
-    text = text.lower()
-    for name, rx in _COMPILED:
-        if rx.search(text):
-            return name
-    return None
-
-
-def reason_from_status(status: str | None) -> str | None:
+def reason_from_status(status: str | None) -> Reason | None:
     if not status:
         return None
     parts = status.split(".")
     if len(parts) != 3:
         return None
     if parts[0] == "2":
-        return "delivered"
+        return R.DELIVERED
     return _STATUS_REASON.get(f"{parts[1]}.{parts[2]}")
-
-
-_DATA_STAGE = re.compile(
-    r"end of data|after data|data command|final data|in reply to end of|"
-    # a reply that leaves its address slot empty ("550 : User unknown")
-    # names no recipient: it answers DATA, which is for all of them
-    # (au/EZweb refuses so; Sendmail transcripts of the same reply
-    # show ">>> DATA")
-    r"\b[45]\d\d:? : "
-)
-_CONN_STAGE = re.compile(
-    r"after (?:initial connection|ehlo|helo)|in reply to (?:ehlo|helo)|"
-    r"greeting"
-)
-_SENDER_STAGE = re.compile(r"after mail from|in reply to mail from|mail from command")
-# Words that place a refusal at RCPT TO: Postfix "(in reply to RCPT TO command)" and
-# "Recipient address rejected", Exim "after RCPT TO", GMX "after RCPT command", Yahoo's
-# "[RCPT_TO]" tag.
-_RCPT_STAGE = re.compile(
-    r"after rcpt|in reply to rcpt|rcpt to command|rcpt command|"
-    r"\[rcpt_to\]|recipient address rejected"
-)
-_FIRST_ERROR = re.compile(r"^<<< ?[45]\d\d", re.M)
-_COMMANDS = re.compile(r"^>>> ?([A-Za-z]+)", re.M)
-
-
-def smtp_stage(text: str) -> str | None:
-    """Which SMTP command the rejection answered: the same words mean different things."""
-    # In a transcript (">>> RCPT To:..." / "<<< 550 ..."), the command before the first
-    # error reply is the one refused; a later ">>> DATA" only follows it.
-    first_error = _FIRST_ERROR.search(text) if "<<<" in text else None
-    if first_error:
-        commands = _COMMANDS.findall(text[: first_error.start()])
-        if commands:
-            cmd = commands[-1].upper()
-            return {"MAIL": "MAIL", "DATA": "DATA", ".": "DATA"}.get(cmd, cmd)
-    low = text.lower()
-    if _RCPT_STAGE.search(low):
-        return "RCPT"
-    if _CONN_STAGE.search(low):
-        return "CONN"
-    if _SENDER_STAGE.search(low):
-        return "MAIL"
-    if _DATA_STAGE.search(low):
-        return "DATA"
-    return None
 
 
 # Replies that state the address itself is invalid or has no account: a user-unknown
@@ -547,17 +157,41 @@ def reporter_says_disabled(words: str) -> bool:
 # Reasons that the SMTP stage can change (below); for the others it is not searched for.
 _STAGE_MATTERS = frozenset(
     {
-        "userunknown",
-        "hostunknown",
-        "undefined",
-        "onhold",
-        "rejected",
-        "policyviolation",
-        "filtered",
-        "securityerror",
-        "systemerror",
+        R.USERUNKNOWN,
+        R.HOSTUNKNOWN,
+        R.UNDEFINED,
+        R.ONHOLD,
+        R.REJECTED,
+        R.POLICYVIOLATION,
+        R.FILTERED,
+        R.SECURITYERROR,
+        R.SYSTEMERROR,
     }
 )
+# Refused at the greeting or EHLO: the receiver refuses this client, whatever the words.
+_BLOCKED_AT_CONNECTION = frozenset(
+    {
+        R.REJECTED,
+        R.UNDEFINED,
+        R.ONHOLD,
+        R.POLICYVIOLATION,
+        R.FILTERED,
+        R.SECURITYERROR,
+        R.SYSTEMERROR,
+    }
+)
+# Refused at MAIL FROM: the sender is refused, not the recipient or its domain.
+_REJECTED_AT_MAIL = frozenset({R.USERUNKNOWN, R.HOSTUNKNOWN, R.UNDEFINED, R.ONHOLD})
+
+
+def _lookup_failed_for_now(status: str | None, text: str) -> bool:
+    """A name lookup that failed for now; "try again" after a permanent 5.x code is advice."""
+    code = status or ""
+    return bool(
+        code.startswith("4")
+        or re.search(r"temporar", text, re.I)
+        or (not code.startswith("5") and re.search(r"try again", text, re.I))
+    )
 
 
 def classify(
@@ -566,7 +200,7 @@ def classify(
     action: str | None = None,
     context: str = "",
     gateway: Gateway = False,
-) -> str:
+) -> Reason:
     """The reason for one failed recipient, adjusted for the SMTP stage it failed at.
 
     ``gateway`` says the report comes from a content-filtering gateway (see
@@ -577,108 +211,110 @@ def classify(
         return reason
     stage = smtp_stage(text + "\n" + context)
     # With pipelining a RCPT refusal (5.1.1) can arrive after ">>> DATA": not a filter.
-    if reason == "userunknown" and _filtered_not_unknown(status, stage, gateway, text):
-        return "filtered"
-    if stage == "CONN" and reason in (
-        "rejected",
-        "undefined",
-        "onhold",
-        "policyviolation",
-        "filtered",
-        "securityerror",
-        "systemerror",
-    ):
-        return "blocked"
-    # a name lookup that failed for now; "try again" after a permanent 5.x code is advice
-    code = status or ""
-    if reason == "hostunknown" and (
-        code.startswith("4")
-        or re.search(r"temporar", text, re.I)
-        or (not code.startswith("5") and re.search(r"try again", text, re.I))
-    ):
-        return "networkerror"
-    if stage == "MAIL" and reason in ("userunknown", "hostunknown", "undefined", "onhold"):
-        return "rejected"
+    if reason is R.USERUNKNOWN and _filtered_not_unknown(status, stage, gateway, text):
+        return R.FILTERED
+    if stage == "CONN" and reason in _BLOCKED_AT_CONNECTION:
+        return R.BLOCKED
+    if reason is R.HOSTUNKNOWN and _lookup_failed_for_now(status, text):
+        return R.NETWORKERROR
+    if stage == "MAIL" and reason in _REJECTED_AT_MAIL:
+        return R.REJECTED
     return reason
 
 
+# Causes a still-queued recipient keeps; any other is the generic "expired".
 _DELAY_CAUSES = frozenset(
     {
-        "mailboxfull",
-        "networkerror",
-        "hostunknown",
-        "systemfull",
-        "systemerror",
-        "blocked",
-        "badreputation",
-        "requireptr",
-        "toomanyconn",
-        "speeding",
+        R.MAILBOXFULL,
+        R.NETWORKERROR,
+        R.HOSTUNKNOWN,
+        R.SYSTEMFULL,
+        R.SYSTEMERROR,
+        R.BLOCKED,
+        R.BADREPUTATION,
+        R.REQUIREPTR,
+        R.TOOMANYCONN,
+        R.SPEEDING,
     }
 )
 
 
-def _classify(status: str | None, text: str, action: str | None = None) -> str:
-    if action and action.lower() in ("delivered", "relayed", "expanded"):
-        return "delivered"
-    # Codes whose meaning is exact beat loose words.
-    if status:
-        detail = ".".join(status.split(".")[1:])
-        if detail in (
-            "1.1",
-            "2.2",
-            "1.2",
-            "1.6",
-            "7.25",
-            "7.26",
-            "7.23",
-            "2.3",
-            "3.4",
-            "1.7",
-            "1.8",
-        ):
-            r = reason_from_status(status)
-            # only a 5.1.1's words can overrule its code, and only with a cause of another
-            # kind: "5.1.1 inactive email address" (iCloud) is still an address not served
-            if detail == "1.1":
-                by_text = reason_from_text(text)
-                if by_text in ("mailboxfull", "blocked", "filtered", "hasmoved"):
-                    return by_text
-            if r:
-                return r
-    r = reason_from_text(text)
-    if r == _BARE_REFUSAL:
+def _from_exact_status(status: str, text: str) -> Reason | None:
+    """The reason an exact code states (see ``_EXACT_DETAILS``), or None."""
+    detail = ".".join(status.split(".")[1:])
+    if detail not in _EXACT_DETAILS:
+        return None
+    # only a 5.1.1's words can overrule its code, and only with a cause of another kind:
+    # "5.1.1 inactive email address" (iCloud) is still an address not served
+    if detail == "1.1":
+        by_text = reason_from_text(text)
+        if isinstance(by_text, Reason) and by_text in _OVERRULE_X11:
+            return by_text
+    return reason_from_status(status)
+
+
+def _classify(status: str | None, text: str, action: str | None = None) -> Reason:
+    if action and action.lower() in _DELIVERED_ACTIONS:
+        return R.DELIVERED
+    exact = _from_exact_status(status, text) if status else None
+    if exact:
+        return exact
+    found = reason_from_text(text)
+    r = found if isinstance(found, Reason) else None
+    if found == BARE_REFUSAL:
         # "rejected", "denied": the words name neither a cause nor whom was refused, so a
         # security or policy code (X.7.x) says more ("550 5.7.1 <rcpt>... Access denied" is a
         # security refusal); other codes cannot explain a refusal (X.4.1 is "no answer from
         # host"), and without one a refusal is taken as of the sender (Sisimai's "rejected")
         policy = status.split(".")[1:2] == ["7"] if status else False
-        r = (reason_from_status(status) if policy else None) or "rejected"
+        r = (reason_from_status(status) if policy else None) or R.REJECTED
     if action and action.lower() == "delayed":
         # still queued: a named cause (full mailbox, no route) beats the generic "expired"
-        return r if r in _DELAY_CAUSES else "expired"
+        return r if r is not None and r in _DELAY_CAUSES else R.EXPIRED
     if r:
         return r
     # Sisimai's "onhold": a bounce whose words and code are too thin to judge.
-    return reason_from_status(status) or "onhold"
+    return reason_from_status(status) or R.ONHOLD
 
 
-def pseudo_status(reason: str, temporary: bool) -> str:
-    code = PSEUDO_STATUS.get(reason, 900)
-    return f"{4 if temporary else 5}.0.{code}"
+# Reasons too vague to stand beside a delivery program's failure (see ``decide``).
+_VAGUE = frozenset({R.ONHOLD, R.UNDEFINED, R.SYSTEMERROR, R.EXPIRED})
+# Reasons a cited blocklist does not change: they already name the refused client.
+_CITATION_AGREES = frozenset({R.BLOCKED, R.BADREPUTATION, R.REQUIREPTR})
 
 
-def cause_of(reason: str, status: str | None) -> str:
-    if reason in CAUSE:
-        return CAUSE[reason]
-    if status and status.startswith("4"):
-        return "soft"
-    return "soft"
+class Evidence(NamedTuple):
+    """What a report says of one recipient, as ``decide`` weighs it."""
+
+    status: str | None  # the RFC 3463 code chosen for the recipient
+    diagnostic: str  # the remote server's words, whitespace collapsed
+    action: str | None = None
+    context: str = ""  # the report's text around the recipient (stage words, transcript)
+    gateway: Gateway = False  # a content-filtering gateway wrote the report
+    reporter: str = ""  # the reporting MTA's own words: Status comment, report lead
+    mailer: bool = False  # a local delivery program failed (RFC 3464 type X-Unix)
+    cited: bool = False  # the words name a blocklist
 
 
-def is_hard(reason: str, status: str | None, replycode: str | None) -> bool:
-    if reason not in HARD:
-        return False
-    if status and status.startswith("4"):
-        return False
-    return not (replycode and replycode.startswith("4"))
+def decide(e: Evidence) -> Reason:
+    """The reason for one recipient, from everything its report says of it."""
+    if (e.action or "") in SUCCESS_ACTIONS:
+        return R.DELIVERED
+    reason = classify(e.status, unfold_reply(e.diagnostic), e.action, e.context, e.gateway)
+    if reason in (R.USERUNKNOWN, R.FILTERED) and reporter_says_disabled(e.reporter):
+        reason = R.SUSPEND
+    if e.mailer and reason in _VAGUE and not names_system_fault(e.diagnostic):
+        # the delivery program failed and its words name no other cause
+        reason = R.MAILERERROR
+    if e.cited and reason not in _CITATION_AGREES:
+        reason = R.BLOCKED
+    return reason
+
+
+def list_notice_reason(subject: str) -> Reason | None:
+    """A mailing-list manager's notice whose form, not its words, names the reason.
+
+    fml's "loop alert" is the list's own loop guard (a Message-ID it has seen before): not a
+    verdict on the message or the poster, so a system error of the list.
+    """
+    return R.SYSTEMERROR if "loop alert" in subject.lower() else None

@@ -11,9 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-# Reasons that name the sending address as refused: what a blocklist listing looks like
-# when the rejection does not name the list (Microsoft S3150, Yahoo TSS04, "your IP").
-_BLOCKLIST_REASONS = frozenset({"blocked", "badreputation"})
+from mailrep.bounce.reasons import BLOCKLIST, Cause
 
 
 class BounceRecord(NamedTuple):
@@ -48,7 +46,7 @@ class BounceSummary(NamedTuple):
 
     @property
     def hard(self) -> int:
-        return sum(1 for r in self.records if r.recipient.cause == "hard")
+        return sum(1 for r in self.records if r.recipient.cause == Cause.HARD)
 
     @property
     def blocked(self) -> int:
@@ -57,7 +55,7 @@ class BounceSummary(NamedTuple):
         the "block" cause (spam content, policy, SPF/DKIM, a refused sender address, a
         missing PTR) are judged by the rate, not by the any-blocklist-bounce threshold: one
         spam-flagged message is not an emergency, one listed relay is."""
-        return sum(1 for r in self.records if r.zone or r.recipient.reason in _BLOCKLIST_REASONS)
+        return sum(1 for r in self.records if r.zone or r.recipient.reason in BLOCKLIST)
 
     def by(self, key: Callable[[BounceRecord], Any]) -> Counter[Any]:
         return Counter(key(r) for r in self.records)
@@ -85,7 +83,7 @@ def summarise(messages: Iterable[Any], analyse: Callable[[bytes], Any]) -> Bounc
             continue
         original = analysis.original_message_id or f"source:{message.source}"
         for rcpt in analysis.recipients:
-            if rcpt.cause == "ignore" or rcpt.action == "delayed":
+            if rcpt.cause == Cause.IGNORE or rcpt.action == "delayed":
                 continue  # a delivered or a still-queued recipient inside a mixed report
             key = (original, rcpt.recipient.lower())
             if key in seen:

@@ -94,6 +94,23 @@ def find_remote_host(text: str) -> str | None:
     return m.group(1).lower().rstrip(".") if m else None
 
 
+_CONTINUATION = re.compile(r"(?:^|\s)[245]\d\d[- ](?:[245]\.\d{1,3}\.\d{1,3}\s)?")
+
+
+def unfold_reply(diag: str) -> str:
+    """A multi-line SMTP reply as one sentence: "550-5.7.1 a\n550 5.7.1 b" -> "... a b"."""
+    matches = list(_CONTINUATION.finditer(diag))
+    if len(matches) < 2:
+        return diag
+    out, last = [diag[: matches[1].start()]], matches[1].start()
+    for m in matches[1:]:
+        out.append(diag[last : m.start()])
+        out.append(" ")
+        last = m.end()
+    out.append(diag[last:])
+    return "".join(out)
+
+
 def _recipient_lines(text: str) -> Iterator[re.Match[str]]:
     """What ``_RCPT_LINE.finditer(text)`` finds, trying only the lines that hold an "@".
 
@@ -112,14 +129,9 @@ def _recipient_lines(text: str) -> Iterator[re.Match[str]]:
         at = text.find("@", end)
 
 
-def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str, str]]:
-    """(address, diagnostic) pairs in order, one per distinct address.
-
-    Without a recipient line, the first address is taken only when SMTP words back it up,
-    or when the caller is ``sure`` the message is a bounce (sender, subject and wording).
-    """
-    hits: list[tuple[str, int]] = []  # (address, where its words start)
-    seen: set[str] = set()
+def _hits(text: str, skip: set[str], sure: bool) -> list[tuple[str, int]]:
+    """(address, where its words start) of each recipient line, in order."""
+    hits: list[tuple[str, int]] = []
     for m in _recipient_lines(text):
         addr = m.group(1).strip(".").lower()
         if addr in skip:
@@ -136,6 +148,16 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
             if addr not in skip:
                 hits.append((addr, max(0, m.start() - 300)))
                 break
+    return hits
+
+
+def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str, str]]:
+    """(address, diagnostic) pairs in order, one per distinct address.
+
+    Without a recipient line, the first address is taken only when SMTP words back it up,
+    or when the caller is ``sure`` the message is a bounce (sender, subject and wording).
+    """
+    hits = _hits(text, skip, sure)
     if hits and "<<<" in text:
         spans = _transcript_spans(text, hits)
     else:  # a recipient's words run to the next recipient's line
@@ -144,6 +166,7 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
             for i, (a, s) in enumerate(hits)
         ]
     out: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for addr, start, stop in spans:
         chunk = text[start : min(stop, start + CHUNK_LIMIT)]
         if addr in seen:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
 from mailrep.errors import CannotJudge
@@ -80,6 +81,16 @@ def is_global(addr: IPAddress) -> bool:
     if not addr.is_global:
         return False
     return not any(addr in net for net in _NOT_GLOBAL if net.version == addr.version)
+
+
+def split_global(addrs: Iterable[IPAddress]) -> tuple[list[IPAddress], list[IPAddress]]:
+    """(global, non-global) addresses, each address classified on its own: that a range's
+    first and last addresses are global says nothing of what lies between them."""
+    kept: list[IPAddress] = []
+    skipped: list[IPAddress] = []
+    for addr in addrs:
+        (kept if is_global(addr) else skipped).append(addr)
+    return kept, skipped
 
 
 def is_hostname(text: str) -> bool:

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from mailrep.dns import wire as dnswire
+from mailrep.dns.tcp import ask_over_tcp, os_error_text
 
 #: How many UDP sockets (source ports) per nameserver: more ports make blind spoofing harder
 #: and spread the 16-bit id space; a handful is enough for thousands of questions.
@@ -95,7 +96,8 @@ class Reply(NamedTuple):
     records: tuple[str, ...]
     error: str | None  # "timeout", "SERVFAIL", "REFUSED", "malformed answer", ...
     elapsed: float
-    nameserver: str | None
+    nameserver: str | None  # the server that gave this answer (or was asked last)
+    cnames: tuple[str, ...] = ()  # CNAME chain the answer followed from the question name
 
     @property
     def ok(self) -> bool:
@@ -250,7 +252,7 @@ class StubResolver:
                 )
             )
         except OSError as exc:
-            pending.last_error = _os_error(exc)
+            pending.last_error = os_error_text(exc)
             return now  # try the next server at once
         return min(limit, now + self.query_timeout / 3)
 
@@ -296,9 +298,9 @@ class StubResolver:
                 # on this server.
                 failed = list(channel.waiting.values())
                 channel.waiting.clear()
-                for pending in failed:
-                    pending.last_error = _os_error(exc)
-                    finished += self._server_failed(pending, replies)
+                for failing in failed:
+                    failing.last_error = os_error_text(exc)
+                    finished += self._server_failed(failing, replies)
                 break
             qid = dnswire.response_id(data)
             if qid is None:
@@ -308,16 +310,20 @@ class StubResolver:
                 continue  # late, duplicate or stray
             pending = waiting
             try:
-                response = dnswire.parse_response(data, pending.wire_q)
+                response: dnswire.Response | None = dnswire.parse_response(data, pending.wire_q)
+            except dnswire.MalformedAnswer as exc:
+                response, pending.last_error = None, f"malformed answer ({exc})"
             except dnswire.WireError:
                 continue  # not an answer to our question: keep waiting for the real one
             del channel.waiting[qid]
-            if response.rcode not in (0, 3):
-                pending.last_error = response.rcode_name
+            pending.last_server = str(channel.server)
+            if response is not None and response.truncated:
+                response = self._over_tcp(pending, channel.server)
+            if response is None or response.rcode not in (0, 3):
+                if response is not None:
+                    pending.last_error = response.rcode_name
                 finished += self._server_failed(pending, replies)
                 continue
-            if response.truncated:
-                response = self._over_tcp(pending) or response
             self._finish(pending, replies, response)
             finished += 1
         return finished
@@ -350,39 +356,22 @@ class StubResolver:
             )
         else:
             replies[q] = Reply(
-                q, response.rcode_name, response.records, None, elapsed, pending.last_server
+                q,
+                response.rcode_name,
+                response.records,
+                None,
+                elapsed,
+                pending.last_server,
+                response.cnames,
             )
 
-    def _over_tcp(self, pending: _Pending) -> dnswire.Response | None:
-        """A truncated UDP answer: ask again over TCP (rare for DNSBLs, so plain code)."""
-        remaining = self._limit(pending) - time.monotonic()
-        server = self.nameservers[0]
-        if remaining <= 0:
-            return None
-        qid = self._rng.randrange(65536)
+    def _over_tcp(self, pending: _Pending, server: Nameserver) -> dnswire.Response | None:
+        """A truncated UDP answer, asked again over TCP at the server that sent it; None
+        (with ``last_error`` saying why) when that gives no whole answer."""
         q = pending.question
-        wire = dnswire.build_query(qid, q.name, q.rdtype, self.recursion)
-        try:
-            with socket.create_connection((server.host, server.port), timeout=remaining) as conn:
-                conn.sendall(len(wire).to_bytes(2, "big") + wire)
-                data = _recv_exact(conn, int.from_bytes(_recv_exact(conn, 2), "big"))
-            return dnswire.parse_response(data, pending.wire_q)
-        except (OSError, dnswire.WireError) as exc:
-            pending.last_error = f"TCP retry failed: {exc}"
+        remaining = self._limit(pending) - time.monotonic()
+        got = ask_over_tcp(server.host, server.port, (q.name, q.rdtype), self.recursion, remaining)
+        if isinstance(got, str):
+            pending.last_error = got
             return None
-
-
-def _recv_exact(conn: socket.socket, size: int) -> bytes:
-    buf = b""
-    while len(buf) < size:
-        chunk = conn.recv(size - len(buf))
-        if not chunk:
-            raise OSError("connection closed")
-        buf += chunk
-    return buf
-
-
-def _os_error(exc: OSError) -> str:
-    if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
-        return "connection refused"
-    return f"network error: {exc.strerror or exc}"
+        return got

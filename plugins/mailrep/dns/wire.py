@@ -11,6 +11,7 @@ fuzzed; anything it cannot read is reported as a malformed answer (an error), ne
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import struct
 from typing import NamedTuple
@@ -76,10 +77,27 @@ class Response(NamedTuple):
     rcode: int
     truncated: bool
     records: tuple[str, ...]  # A/AAAA as text addresses, TXT as joined strings, PTR as names
+    cnames: tuple[str, ...] = ()  # the CNAME targets followed from the question name, in order
 
     @property
     def rcode_name(self) -> str:
         return RCODE_NAMES.get(self.rcode, f"RCODE{self.rcode}")
+
+
+class MalformedAnswer(WireError):
+    """A response to *our* question (id and question match) whose answer cannot be believed.
+
+    Unlike a stray packet, which is ignored while the real answer may still come, this is the
+    server's answer and it is wrong: the question fails with a "malformed answer" error.
+    """
+
+
+#: Longest CNAME chain followed; resolvers stop well before (Unbound at 11 by default).
+MAX_CNAMES = 16
+
+#: Answer-section types that may accompany an answer without being used (DNSSEC signatures
+#: and the DNAME a CNAME was synthesised from).
+_IGNORED_TYPES = frozenset({39, 46})  # DNAME, RRSIG
 
 
 def response_id(wire: bytes) -> int | None:
@@ -89,30 +107,23 @@ def response_id(wire: bytes) -> int | None:
     return (wire[0] << 8) | wire[1]
 
 
-def _skip_name(wire: bytes, pos: int) -> int:
-    """Position after a (possibly compressed) name; validates bounds, follows no pointers."""
-    end = len(wire)
-    for _ in range(128):
-        if pos >= end:
-            raise WireError("name runs past the end")
-        length = wire[pos]
-        if length == 0:
-            return pos + 1
-        if length & 0xC0 == 0xC0:
-            if pos + 1 >= end:
-                raise WireError("truncated pointer")
-            return pos + 2
-        if length & 0xC0:
-            raise WireError("bad label type")
-        pos += 1 + length
-    raise WireError("too many labels")
+class _Record(NamedTuple):
+    owner: tuple[bytes, ...]  # labels, lower-cased: names compare case-insensitively
+    rtype: int
+    start: int  # rdata position in the message
+    length: int
 
 
 def parse_response(wire: bytes, question: bytes) -> Response:
     """Decode a response to a query whose question section was ``question``.
 
     The question must be echoed exactly (case-insensitively): an answer to some other
-    question (a stray or spoofed packet) is rejected rather than believed.
+    question (a stray or spoofed packet) is rejected with :class:`WireError` rather than
+    believed. In an answer to our question every record must belong to it: class IN, owned
+    by the question name or by a name a CNAME chain from it leads to, of the asked type (or
+    CNAME on the way); anything else — another owner, a loop, an owner name that cannot be
+    decoded — raises :class:`MalformedAnswer`, because believing it is how a stray record
+    becomes "listed".
     """
     if len(wire) < 12:
         raise WireError("short packet")
@@ -132,36 +143,116 @@ def parse_response(wire: bytes, question: bytes) -> Response:
         return Response(qid, rcode, truncated, ())
     else:
         raise WireError(f"{qdcount} questions in response")
+    if ancount == 0:
+        return Response(qid, rcode, truncated, ())  # NXDOMAIN and NODATA: most answers
     qtype = struct.unpack_from("!H", question, len(question) - 4)[0]
-    records: list[str] = []
-    for _ in range(ancount):
-        pos = _skip_name(wire, pos)
+    qname = _question_name(question)
+    try:
+        found = _read_records(wire, pos, ancount, qname)
+        records, cnames = _follow(wire, found, qname, qtype)
+    except WireError as exc:
+        if truncated:
+            return Response(qid, rcode, truncated, ())  # cut short: the TCP retry tells
+        raise MalformedAnswer(str(exc)) from None
+    if records and rcode == 3:
+        raise MalformedAnswer("NXDOMAIN with answer records")
+    return Response(qid, rcode, truncated, tuple(records), tuple(cnames))
+
+
+@functools.lru_cache(maxsize=1024)
+def _question_name(question: bytes) -> tuple[bytes, ...]:
+    return _labels(question, 0)[0]
+
+
+def _read_records(wire: bytes, pos: int, count: int, qname: tuple[bytes, ...]) -> list[_Record]:
+    found: list[_Record] = []
+    for _ in range(count):
+        if wire[pos : pos + 2] == b"\xc0\x0c":  # a pointer to the question name we checked
+            owner, pos = qname, pos + 2
+        else:
+            owner, pos = _labels(wire, pos)
         if pos + _RR_FIXED.size > len(wire):
             raise WireError("truncated record")
         rtype, rclass, _ttl, rdlen = _RR_FIXED.unpack_from(wire, pos)
         pos += _RR_FIXED.size
-        rdata = wire[pos : pos + rdlen]
-        if len(rdata) != rdlen:
+        if pos + rdlen > len(wire):
             raise WireError("truncated rdata")
-        if rclass != CLASS_IN or rtype != qtype:
-            pos += rdlen
-            continue  # CNAME chains and unrelated records: only the asked type counts
-        if rtype == TYPE_PTR:
-            records.append(_ptr_name(wire, pos, pos + rdlen))
-        else:
-            records.append(_decode_rdata(rtype, rdata))
+        if rclass != CLASS_IN:
+            raise WireError(f"answer record of class {rclass}, not IN")
+        found.append(_Record(owner, rtype, pos, rdlen))
         pos += rdlen
-    return Response(qid, rcode, truncated, tuple(records))
+    return found
 
 
-def read_name(wire: bytes, pos: int) -> tuple[str, int]:
-    """Decode a possibly compressed name at ``pos``; returns it (absolute, letters as
-    sent) and the position after it *in place* (after the first pointer, if any).
+def _follow(
+    wire: bytes, found: list[_Record], qname: tuple[bytes, ...], qtype: int
+) -> tuple[list[str], list[str]]:
+    """The records of the asked type at the end of the CNAME chain from ``qname``, and the
+    chain; every other record must be one the answer may carry unused."""
+    current, seen, cnames = qname, [qname], []
+    used: set[int] = set()
+    has_cname = any(r.rtype == TYPE_CNAME for r in found)
+    for _ in range(MAX_CNAMES + 1 if has_cname else 0):
+        links = [i for i, r in enumerate(found) if r.rtype == TYPE_CNAME and r.owner == current]
+        if not links:
+            break
+        if len(links) > 1:
+            raise WireError(f"several CNAMEs for {_text(current)}")
+        used.add(links[0])
+        target = _rdata_name(wire, found[links[0]])
+        if target in seen:
+            chain = " -> ".join(_text(n) for n in [*seen, target])
+            raise WireError(f"CNAME loop: {chain}")
+        seen.append(target)
+        cnames.append(_text(target))
+        current = target
+    else:
+        if has_cname:
+            raise WireError(f"CNAME chain longer than {MAX_CNAMES}")
+    records: list[str] = []
+    for i, r in enumerate(found):
+        if r.rtype == qtype and r.owner == current:
+            used.add(i)
+            records.append(_decode_record(wire, r))
+    for i, r in enumerate(found):
+        if i in used or r.rtype in _IGNORED_TYPES:
+            continue
+        if r.rtype in (qtype, TYPE_CNAME):
+            raise WireError(
+                f"answer record owned by {_text(r.owner)} does not match the question "
+                f"{_text(current)}"
+            )
+        raise WireError(f"answer record of type {r.rtype} to a question of type {qtype}")
+    return records, cnames
+
+
+def _decode_record(wire: bytes, record: _Record) -> str:
+    if record.rtype == TYPE_PTR:
+        return _ptr_name(wire, record.start, record.start + record.length)
+    return _decode_rdata(record.rtype, wire[record.start : record.start + record.length])
+
+
+def _rdata_name(wire: bytes, record: _Record) -> tuple[bytes, ...]:
+    """A name that fills the rdata (CNAME, PTR) and may point back into the message."""
+    name, after = _labels(wire, record.start)
+    if after != record.start + record.length:
+        raise WireError("name does not fill its rdata")
+    return name
+
+
+def _text(labels: tuple[bytes, ...]) -> str:
+    return ".".join(label.decode("ascii", "replace") for label in labels) + "."
+
+
+def _labels(wire: bytes, pos: int, keep_case: bool = False) -> tuple[tuple[bytes, ...], int]:
+    """Labels of a possibly compressed name at ``pos`` (lower-cased unless ``keep_case``)
+    and the position after it *in place* (after the first pointer, if any).
 
     Pointers must point backwards (RFC 1035 4.1.4 compression only refers to earlier
-    names), which also makes loops impossible; the result is capped at 255 octets.
+    names), which also makes loops impossible — a pointer to itself is refused; the name is
+    capped at 255 octets.
     """
-    labels: list[str] = []
+    labels: list[bytes] = []
     end_pos: int | None = None
     total = 1
     limit = len(wire)
@@ -170,9 +261,7 @@ def read_name(wire: bytes, pos: int) -> tuple[str, int]:
             raise WireError("name runs past the end")
         length = wire[pos]
         if length == 0:
-            if end_pos is None:
-                end_pos = pos + 1
-            return ".".join(labels) + ".", end_pos
+            return tuple(labels), (pos + 1 if end_pos is None else end_pos)
         if length & 0xC0 == 0xC0:
             if pos + 1 >= limit:
                 raise WireError("truncated pointer")
@@ -191,9 +280,16 @@ def read_name(wire: bytes, pos: int) -> tuple[str, int]:
         total += length + 1
         if total > 255:
             raise WireError("name too long")
-        labels.append(label.decode("ascii", "replace"))
+        labels.append(label if keep_case else label.lower())
         pos += 1 + length
     raise WireError("too many labels")
+
+
+def read_name(wire: bytes, pos: int) -> tuple[str, int]:
+    """Decode a possibly compressed name at ``pos``; returns it (absolute, letters as
+    sent) and the position after it *in place* (after the first pointer, if any)."""
+    labels, after = _labels(wire, pos, keep_case=True)
+    return _text(labels), after
 
 
 def _ptr_name(wire: bytes, start: int, end: int) -> str:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from enum import StrEnum
 from importlib import resources
 from typing import Any, NamedTuple
 
+from mailrep.dnsbl import zone_toml
 from mailrep.errors import CannotJudge
 
 
@@ -53,15 +53,18 @@ class CodeRule(NamedTuple):
 
 
 class Answer(NamedTuple):
-    """One decoded A record."""
+    """One decoded A record; ``documented`` is False for a 127/8 code no rule of the zone
+    explains (its meaning is then ERROR: the code is unknown, never a listing by default)."""
 
     code: str
     meaning: Meaning
     label: str
+    documented: bool = True
 
 
 _LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 _OUTSIDE = "answer outside 127.0.0.0/8 (parked, hijacked or wildcarded zone)"
+UNDOCUMENTED = "undocumented code: not among the list's published return codes"
 
 
 class Zone(NamedTuple):
@@ -71,7 +74,7 @@ class Zone(NamedTuple):
     kinds: frozenset[str] = frozenset({"ip4"})  # ip4, ip6, domain
     description: str = ""
     rules: tuple[CodeRule, ...] = ()
-    unmatched: Meaning = Meaning.LISTING
+    unmatched: Meaning | None = None  # None: a code no rule matches is an unknown code (error)
     unmatched_label: str = "listed"
     lookup_url: str = ""
     notes: str = ""
@@ -105,6 +108,8 @@ class Zone(NamedTuple):
             order = [Meaning.ERROR, Meaning.LISTING, Meaning.POLICY, Meaning.CLEAN]
             meaning = min((r.meaning for r in bits), key=order.index)
             return Answer(code_text, meaning, ", ".join(r.label for r in bits))
+        if self.unmatched is None:
+            return Answer(code_text, Meaning.ERROR, UNDOCUMENTED, documented=False)
         return Answer(code_text, self.unmatched, self.unmatched_label)
 
     def url_for(self, item: str) -> str:
@@ -115,70 +120,6 @@ class Zone(NamedTuple):
         if key and self.dqs_zone:
             return f"{key}.{self.dqs_zone}", f"<key>.{self.dqs_zone}"
         return self.name, self.name
-
-
-_CODE_RANGE = re.compile(r"^\s*([0-9.]+)\s*(?:-\s*([0-9.]+))?\s*$")
-
-
-def _rule(entry: Mapping[str, Any], zone: str) -> CodeRule:
-    try:
-        meaning = Meaning(entry.get("means", "listing"))
-        label = str(entry.get("label", meaning.value))
-        if "mask" in entry:
-            return CodeRule(meaning, label, mask=int(entry["mask"]))
-        m = _CODE_RANGE.match(str(entry["match"]))
-        if not m:
-            raise ValueError(entry["match"])
-        first = ipaddress.IPv4Address(m.group(1))
-        last = ipaddress.IPv4Address(m.group(2)) if m.group(2) else first
-    except (KeyError, ValueError, TypeError) as exc:
-        raise CatalogueError(f"zone {zone}: bad answer rule {dict(entry)!r}") from exc
-    return CodeRule(meaning, label, first, last)
-
-
-_DEFAULT_TESTS = {
-    "ip4": ("127.0.0.2", "127.0.0.1"),
-    "ip6": ("::ffff:7f00:2", "::ffff:7f00:1"),
-    "domain": ("test", "invalid"),
-}
-
-
-def _zone(entry: Mapping[str, Any], origin: str) -> Zone:
-    try:
-        name = str(entry["name"]).strip().rstrip(".").lower()
-    except KeyError:
-        raise CatalogueError(f"{origin}: a zone without a name") from None
-    if not name:
-        raise CatalogueError(f"{origin}: a zone with an empty name")
-    kinds = frozenset(entry.get("kinds", ["ip4"]))
-    if not kinds or not kinds <= {"ip4", "ip6", "domain"}:
-        raise CatalogueError(f"zone {name}: kinds must be among ip4, ip6, domain")
-    family = "domain" if "domain" in kinds else "ip4" if "ip4" in kinds else "ip6"
-    listed, clean = {"domain": ("test", "invalid")}.get(
-        family, _DEFAULT_TESTS.get(family, ("", ""))
-    )
-    try:
-        unmatched = Meaning(entry.get("unmatched", "listing"))
-    except ValueError:
-        raise CatalogueError(f"zone {name}: bad 'unmatched' meaning") from None
-    return Zone(
-        name=name,
-        kinds=kinds,
-        description=str(entry.get("description", "")),
-        rules=tuple(_rule(r, name) for r in entry.get("answers", [])),
-        unmatched=unmatched,
-        unmatched_label=str(entry.get("unmatched_label", "listed")),
-        lookup_url=str(entry.get("lookup_url", "")),
-        notes=str(entry.get("notes", "")),
-        default=bool(entry.get("default", False)),
-        dead=str(entry.get("dead", "")),
-        blocks_public_resolvers=bool(entry.get("blocks_public_resolvers", False)),
-        needs_key=bool(entry.get("needs_key", False)),
-        dqs_zone=str(entry.get("dqs_zone", "")),
-        test_listed=str(entry.get("test_listed", listed)),
-        test_clean=str(entry.get("test_clean", clean)),
-        origin=origin,
-    )
 
 
 class Catalogue:
@@ -213,7 +154,10 @@ class Catalogue:
         return Catalogue(merged)
 
 
-#: For zones we know nothing about: the conventions nearly every list follows.
+#: For zones we know nothing about (named on the command line, in a check_rbl .ini, or a
+#: TOML zone without ``answers``): the conventions of RFC 5782 that nearly every list
+#: follows. Rules match in order: the error codes first, then any other 127/8 code but
+#: 127.0.0.0 is a listing.
 GENERIC_RULES = (
     CodeRule(
         Meaning.ERROR,
@@ -227,19 +171,48 @@ GENERIC_RULES = (
         ipaddress.IPv4Address("127.255.255.0"),
         ipaddress.IPv4Address("127.255.255.255"),
     ),
+    CodeRule(
+        Meaning.LISTING,
+        "listed (RFC 5782: a 127/8 answer other than 127.0.0.1)",
+        ipaddress.IPv4Address("127.0.0.2"),
+        ipaddress.IPv4Address("127.255.254.255"),
+    ),
 )
 
 
 def parse_toml(text: str, origin: str) -> Catalogue:
+    """A catalogue in mailrep's TOML format, read strictly by :mod:`~mailrep.dnsbl.zone_toml`."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{origin}: {exc}") from None
-    entries = data.get("zone", [])
-    if not isinstance(entries, list):
-        raise CatalogueError(f"{origin}: expected [[zone]] tables")
-    zones = [_zone(e, origin) for e in entries]
+        entries = zone_toml.parse(text, origin)
+    except zone_toml.ZoneFileError as exc:
+        raise CatalogueError(str(exc)) from None
+    zones = [_zone(entry, origin) for entry in entries]
     return Catalogue({z.name: z for z in zones})
+
+
+def _zone(entry: dict[str, Any], origin: str) -> Zone:
+    """A zone of a checked zone_toml entry; no ``answers`` means RFC 5782's generic rules."""
+    rules = entry["rules"]
+    return Zone(
+        name=entry["name"],
+        kinds=entry["kinds"],
+        description=entry.get("description", ""),
+        rules=GENERIC_RULES
+        if rules is None
+        else tuple(CodeRule(Meaning(r.means), r.label, r.first, r.last, r.mask) for r in rules),
+        unmatched=Meaning(entry["unmatched"]) if entry["unmatched"] else None,
+        unmatched_label=entry.get("unmatched_label", "listed"),
+        lookup_url=entry.get("lookup_url", ""),
+        notes=entry.get("notes", ""),
+        default=entry.get("default", False),
+        dead=entry.get("dead", ""),
+        blocks_public_resolvers=entry.get("blocks_public_resolvers", False),
+        needs_key=entry.get("needs_key", False),
+        dqs_zone=entry.get("dqs_zone", ""),
+        test_listed=entry["test_listed"],
+        test_clean=entry["test_clean"],
+        origin=origin,
+    )
 
 
 def parse_check_rbl_ini(text: str, origin: str, base: Catalogue) -> Catalogue:

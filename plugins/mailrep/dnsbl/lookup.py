@@ -7,36 +7,50 @@ of a start-up budget measured in tens of milliseconds (bench/bench_dnsbl.py).
 A result per (item, zone) is one of LISTED, POLICY, CLEAN, ERROR or BROKEN. The
 rules that make it trustworthy:
 
-* a query that failed (timeout, SERVFAIL, REFUSED, malformed) is ERROR, never CLEAN;
-* an error answer (Spamhaus 127.255.255.254, URIBL 127.0.0.1, anything outside 127/8) is
-  ERROR, never LISTED — and one error code among the A records makes the whole answer an
-  error, because it means the list is not really answering us;
-* every zone is self-tested per RFC 5782 in the same round trip as the real queries: a zone
-  that lists 127.0.0.1 (the "never listed" entry) is BROKEN and none of its answers count; a
-  zone that does not list 127.0.0.2 is *suspect* (typo'd or dead zone that lists nothing).
+* a query that failed (timeout, SERVFAIL, REFUSED, truncated without a TCP answer,
+  malformed or not matching the question) is ERROR, never CLEAN;
+* an answer is decoded with the zone's catalogue entry (:mod:`mailrep.dnsbl.decode`): error
+  answers are ERROR, never LISTED, and a code the catalogue does not document is an error
+  shown raw, never a listing by default;
+* every zone is self-tested per RFC 5782 in the same round trip as the real queries
+  (:mod:`mailrep.dnsbl.selftest`): a zone that lists 127.0.0.1 (the "never listed" entry) is
+  BROKEN and none of its answers count; a zone that does not list 127.0.0.2 is *suspect*;
+  when every zone fails its test the same way the resolver is at fault
+  (:attr:`Report.resolver_fault`) and no answer of the run is usable.
+
+Every question asked is kept as an :class:`Exchange` (nameserver, rcode, answer) for -vvv.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
-from collections.abc import Iterable, Sequence
-from enum import StrEnum
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from mailrep.dns import addresses
 from mailrep.dns import wire as dnswire
 from mailrep.dns.addresses import IPAddress
 from mailrep.dns.resolver import Nameserver, Question, Reply, StubResolver
-from mailrep.dnsbl.catalogue import Answer, Catalogue, Meaning, Zone
+from mailrep.dnsbl.catalogue import Answer, Catalogue, Zone
+from mailrep.dnsbl.decode import Status, decode
+from mailrep.dnsbl.selftest import ResolverFault, ZoneHealth, resolver_fault, zone_health
 
-
-class Status(StrEnum):
-    LISTED = "listed"
-    POLICY = "policy"
-    CLEAN = "clean"
-    ERROR = "error"
-    BROKEN = "broken"
+__all__ = [
+    "BlocklistConfig",
+    "Exchange",
+    "Item",
+    "LookupSettings",
+    "Report",
+    "ResolverFault",
+    "Status",
+    "Verdict",
+    "ZoneHealth",
+    "applies",
+    "lookup",
+    "resolver_for",
+]
 
 
 class Item(NamedTuple):
@@ -86,15 +100,18 @@ class Verdict(NamedTuple):
         return self.zone.url_for(self.item.text) if self.zone.lookup_url else ""
 
 
-class ZoneHealth(NamedTuple):
-    """The RFC 5782 self-test of one zone."""
+class Exchange(NamedTuple):
+    """One question of the run and what came back, as the resolver saw it (-vvv)."""
 
-    zone: Zone
-    zone_shown: str
-    broken: bool = False  # lists the never-listed entry: answers are meaningless
-    suspect: bool = False  # does not list the always-listed entry
-    error: str = ""  # the self-test itself failed (timeout, error code, ...)
-    detail: str = ""
+    purpose: str  # "query", "self-test", "TXT"
+    name: str  # the name asked, any DQS key masked
+    rdtype: str
+    nameserver: str
+    rcode: str
+    records: tuple[str, ...]
+    error: str
+    elapsed: float
+    cnames: tuple[str, ...] = ()
 
 
 class Report(NamedTuple):
@@ -105,13 +122,22 @@ class Report(NamedTuple):
     zones: list[Zone]
     elapsed: float = 0.0
     queries: int = 0
+    #: Set when every zone's RFC 5782 test entry failed the same way: the resolver does not
+    #: reach the lists, so no answer of this run can be believed (``usable`` is 0).
+    resolver_fault: ResolverFault | None = None
+    exchanges: tuple[Exchange, ...] = ()
+    #: Failures before any list was asked, e.g. the AAAA lookup of a ``-H`` hostname.
+    target_errors: tuple[str, ...] = ()
 
     def by_status(self, *statuses: Status) -> list[Verdict]:
         return [v for v in self.verdicts if v.status in statuses]
 
     @property
     def usable(self) -> int:
-        """Verdicts that are real answers (listed, policy or clean)."""
+        """Verdicts that are real answers (listed, policy or clean) from a resolver that
+        reaches the lists."""
+        if self.resolver_fault is not None:
+            return 0
         return len(self.by_status(Status.LISTED, Status.POLICY, Status.CLEAN))
 
     @property
@@ -176,117 +202,139 @@ def _test_items(zone: Zone) -> tuple[Item | None, Item | None]:
     return make(zone.test_listed), make(zone.test_clean)
 
 
-def _decode(zone: Zone, reply: Reply) -> tuple[Status, tuple[Answer, ...], str]:
-    """Turn one reply into a status with the decoded answers, or the error it is."""
-    if reply.error is not None:
-        return Status.ERROR, (), reply.error
-    if reply.rcode == "NXDOMAIN" or not reply.records:
-        return Status.CLEAN, (), ""
-    answers = tuple(zone.decode(code) for code in reply.records)
-    errors = [a for a in answers if a.meaning is Meaning.ERROR]
-    if errors:
-        return (
-            Status.ERROR,
-            answers,
-            "error answer " + ", ".join(f"{a.code} ({a.label})" for a in errors),
-        )
-    if any(a.meaning is Meaning.LISTING for a in answers):
-        return Status.LISTED, answers, ""
-    if any(a.meaning is Meaning.POLICY for a in answers):
-        return Status.POLICY, answers, ""
-    return Status.CLEAN, answers, ""
+def _mask(text: str, zone_query: str, shown: str) -> str:
+    """Text that may hold the query name (errors quote it) with a DQS key masked."""
+    if zone_query == shown or not text:
+        return text
+    return re.sub(re.escape(zone_query), shown, text, flags=re.IGNORECASE)
 
 
-def _health(zone: Zone, shown: str, listed: Reply | None, clean: Reply | None) -> ZoneHealth:
-    broken = suspect = False
-    problems: list[str] = []
-    error = ""
-    if clean is not None:
-        status, answers, err = _decode(zone, clean)
-        if status in (Status.LISTED, Status.POLICY):
-            broken = True
-            problems.append(
-                f"answers {', '.join(a.code for a in answers)} for the never-listed test entry "
-                f"{zone.test_clean}: it lists everything, so its answers are ignored"
-            )
-        elif status is Status.ERROR and answers:
-            error = err
-    if listed is not None:
-        status, _answers, err = _decode(zone, listed)
-        if status is Status.CLEAN:
-            suspect = True
-            problems.append(
-                f"does not list its test entry {zone.test_listed}: a typo'd or dead zone "
-                "would look like this"
-            )
-        elif status is Status.ERROR and not error:
-            error = err
-    return ZoneHealth(zone, shown, broken, suspect, error, "; ".join(problems))
+def _exchange(purpose: str, reply: Reply, zone_query: str, shown: str) -> Exchange:
+    return Exchange(
+        purpose,
+        _mask(reply.question.name, zone_query, shown),
+        "TXT" if reply.question.rdtype == dnswire.TYPE_TXT else "A",
+        reply.nameserver or "-",
+        reply.rcode or "-",
+        reply.records,
+        _mask(reply.error or "", zone_query, shown),
+        reply.elapsed,
+        tuple(_mask(c, zone_query, shown) for c in reply.cnames),
+    )
 
 
-def _run(items: Sequence[Item], zones: Sequence[Zone], settings: LookupSettings) -> Report:
-    started = time.monotonic()
-    resolver = resolver_for(settings)
-    plan: list[tuple[Item, Zone, str, Question]] = []
-    tests: dict[str, tuple[Zone, str, Question | None, Question | None]] = {}
+class _Planned(NamedTuple):
+    item: Item
+    zone: Zone
+    zone_query: str
+    shown: str
+    question: Question
+
+
+class _Tests(NamedTuple):
+    zone: Zone
+    zone_query: str
+    shown: str
+    listed: Question | None
+    clean: Question | None
+
+
+def _plan(
+    items: Sequence[Item], zones: Sequence[Zone], settings: LookupSettings
+) -> tuple[list[_Planned], dict[str, _Tests]]:
+    plan: list[_Planned] = []
+    tests: dict[str, _Tests] = {}
     for zone in zones:
         zone_query, shown = zone.with_key(settings.dqs_key)
         wanted = [item for item in items if applies(zone, item)]
         for item in wanted:
-            plan.append((item, zone, shown, _query_for(item, zone_query)))
+            plan.append(_Planned(item, zone, zone_query, shown, _query_for(item, zone_query)))
         if settings.self_test and wanted:
             t_listed, t_clean = _test_items(zone)
-            tests[zone.name] = (
+            tests[zone.name] = _Tests(
                 zone,
+                zone_query,
                 shown,
                 _query_for(t_listed, zone_query) if t_listed else None,
                 _query_for(t_clean, zone_query) if t_clean else None,
             )
-    questions = [q for *_rest, q in plan]
-    for _zone, _shown, ql, qc in tests.values():
-        questions.extend(q for q in (ql, qc) if q is not None)
-    replies = resolver.ask_all(questions)
+    return plan, tests
 
-    health = {
-        name: _health(zone, shown, replies.get(ql) if ql else None, replies.get(qc) if qc else None)
-        for name, (zone, shown, ql, qc) in tests.items()
-    }
-    verdicts: list[Verdict] = []
-    for item, zone, shown, question in plan:
-        reply = replies[question]
-        status, answers, error = _decode(zone, reply)
-        zone_health = health.get(zone.name)
-        if (
-            zone_health is not None
-            and zone_health.broken
-            and status
-            in (
-                Status.LISTED,
-                Status.POLICY,
-            )
-        ):
-            status, error = Status.BROKEN, "zone is broken (lists its never-listed test entry)"
-        masked = question.name.replace(zone.with_key(settings.dqs_key)[0], shown)
-        verdicts.append(
-            Verdict(
-                item,
-                zone,
-                shown,
-                status,
-                answers,
-                (),
-                error,
-                reply.elapsed,
-                question.name,
-                masked,
-            )
+
+def _verdict(p: _Planned, reply: Reply, health: ZoneHealth | None) -> Verdict:
+    status, answers, error = decode(p.zone, reply)
+    if health is not None and health.broken and status in (Status.LISTED, Status.POLICY):
+        status, error = Status.BROKEN, "zone is broken (lists its never-listed test entry)"
+    return Verdict(
+        p.item,
+        p.zone,
+        p.shown,
+        status,
+        answers,
+        (),
+        _mask(error, p.zone_query, p.shown),
+        reply.elapsed,
+        p.question.name,
+        _mask(p.question.name, p.zone_query, p.shown),
+    )
+
+
+def _health(
+    tests: dict[str, _Tests], replies: dict[Question, Reply]
+) -> tuple[dict[str, ZoneHealth], ResolverFault | None, list[Exchange]]:
+    health: dict[str, ZoneHealth] = {}
+    listed: list[tuple[Zone, Reply]] = []
+    log: list[Exchange] = []
+    for name, t in tests.items():
+        got_listed = replies[t.listed] if t.listed else None
+        got_clean = replies[t.clean] if t.clean else None
+        h = zone_health(t.zone, t.shown, got_listed, got_clean)
+        health[name] = h._replace(
+            error=_mask(h.error, t.zone_query, t.shown),
+            detail=_mask(h.detail, t.zone_query, t.shown),
         )
+        if got_listed is not None:
+            listed.append((t.zone, got_listed))
+        log += [
+            _exchange("self-test", r, t.zone_query, t.shown) for r in (got_listed, got_clean) if r
+        ]
+    return health, resolver_fault(listed), log
+
+
+def _run(
+    items: Sequence[Item],
+    zones: Sequence[Zone],
+    settings: LookupSettings,
+    target_errors: Sequence[str] = (),
+) -> Report:
+    started = time.monotonic()
+    resolver = resolver_for(settings)
+    plan, tests = _plan(items, zones, settings)
+    questions = [p.question for p in plan]
+    for t in tests.values():
+        questions.extend(q for q in (t.listed, t.clean) if q is not None)
+    replies = resolver.ask_all(questions)
+    health, fault, log = _health(tests, replies)
+    verdicts = [_verdict(p, replies[p.question], health.get(p.zone.name)) for p in plan]
+    log = [_exchange("query", replies[p.question], p.zone_query, p.shown) for p in plan] + log
     if settings.fetch_txt:
-        verdicts = _add_txt(resolver, verdicts)
-    return Report(verdicts, health, list(zones), time.monotonic() - started, len(set(questions)))
+        verdicts, txt_log = _add_txt(resolver, verdicts, plan)
+        log += txt_log
+    return Report(
+        verdicts,
+        health,
+        list(zones),
+        time.monotonic() - started,
+        len(set(questions)),
+        fault,
+        tuple(log),
+        tuple(target_errors),
+    )
 
 
-def _add_txt(resolver: StubResolver, verdicts: list[Verdict]) -> list[Verdict]:
+def _add_txt(
+    resolver: StubResolver, verdicts: list[Verdict], plan: list[_Planned]
+) -> tuple[list[Verdict], list[Exchange]]:
     """TXT records for listings only: they carry the list's reason and removal link."""
     wanted = {
         Question(v.query, dnswire.TYPE_TXT)
@@ -294,49 +342,33 @@ def _add_txt(resolver: StubResolver, verdicts: list[Verdict]) -> list[Verdict]:
         if v.status in (Status.LISTED, Status.POLICY)
     }
     if not wanted:
-        return verdicts
+        return verdicts, []
     if resolver.deadline is not None and resolver.deadline - time.monotonic() < 0.05:
-        return verdicts
+        return verdicts, []
     replies = resolver.ask_all(wanted)
     out = []
-    for v in verdicts:
+    log = []
+    for v, p in zip(verdicts, plan, strict=True):
         reply = replies.get(Question(v.query, dnswire.TYPE_TXT))
-        if reply is not None and reply.ok and reply.records:
+        if reply is None:
+            out.append(v)
+            continue
+        log.append(_exchange("TXT", reply, p.zone_query, p.shown))
+        if reply.ok and reply.records:
             v = v._replace(txt=reply.records)
         out.append(v)
-    return out
+    return out, log
 
 
-def lookup(items: Sequence[Item], zones: Sequence[Zone], settings: LookupSettings) -> Report:
-    """Look every item up on every zone that applies to it; see the module docstring."""
-    return _run(items, zones, settings)
+def lookup(
+    items: Sequence[Item],
+    zones: Sequence[Zone],
+    settings: LookupSettings,
+    target_errors: Sequence[str] = (),
+) -> Report:
+    """Look every item up on every zone that applies to it; see the module docstring.
 
-
-def resolve_hostnames(
-    names: Iterable[str], settings: LookupSettings
-) -> dict[str, tuple[list[IPAddress], str]]:
-    """A and AAAA of each hostname through the configured nameservers.
-
-    Returns per name the addresses and an error text ("" when at least one family
-    answered). A name that does not exist is an error: we cannot judge it.
+    ``target_errors`` are failures met before any list was asked (a hostname whose AAAA
+    lookup failed): they are part of the run's errors.
     """
-    resolver = resolver_for(settings)
-    questions = [Question(f"{n}.", t) for n in names for t in (dnswire.TYPE_A, dnswire.TYPE_AAAA)]
-    replies = resolver.ask_all(questions)
-    result: dict[str, tuple[list[IPAddress], str]] = {}
-    for name in dict.fromkeys(names):
-        found: list[IPAddress] = []
-        errors: list[str] = []
-        for rdtype in (dnswire.TYPE_A, dnswire.TYPE_AAAA):
-            reply = replies[Question(f"{name}.", rdtype)]
-            if reply.error:
-                errors.append(reply.error)
-            else:
-                found.extend(ipaddress.ip_address(r) for r in reply.records)
-        if found:
-            result[name] = (found, "")
-        elif errors:
-            result[name] = ([], f"cannot resolve {name}: {errors[0]}")
-        else:
-            result[name] = ([], f"{name} has no A or AAAA record")
-    return result
+    return _run(items, zones, settings, target_errors)

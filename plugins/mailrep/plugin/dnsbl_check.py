@@ -14,16 +14,18 @@ from typing import Any
 
 import nagiosplugin
 
-from mailrep.dnsbl.lookup import Report, Status, Verdict
+from mailrep.dnsbl.lookup import Exchange, Report, Status, Verdict
 from mailrep.plugin.text import counted
 
 
 def count_errors(report: Report) -> int:
-    """Failed lookups plus one per broken or suspect zone (each is a reason to look)."""
+    """Failed lookups plus one per broken or suspect zone and per failed address lookup of
+    a target (each is a reason to look)."""
     return (
         len(report.by_status(Status.ERROR, Status.BROKEN))
         + len(report.broken_zones)
         + len(report.suspect_zones)
+        + len(report.target_errors)
     )
 
 
@@ -97,7 +99,9 @@ def listing_phrases(report: Report, status: Status, verb: str) -> list[str]:
 
 
 def error_phrase(report: Report) -> str:
-    parts = []
+    if report.resolver_fault is not None:
+        return f"errors: {report.resolver_fault.message}"
+    parts = list(report.target_errors)
     failed: dict[str, list[Verdict]] = defaultdict(list)
     for v in report.by_status(Status.ERROR):
         failed[v.zone_shown].append(v)
@@ -123,13 +127,18 @@ def verdict_lines(report: Report, verbose: int) -> list[str]:
         if v.url:
             line += f"; see {v.url}"
         lines.append(line)
+    if report.resolver_fault is not None:
+        lines.append(f"RESOLVER: {report.resolver_fault.message}")
+    lines += [
+        f"ERROR: {e}: the addresses it would give are not checked" for e in report.target_errors
+    ]
     for v in report.by_status(Status.ERROR):
         lines.append(f"ERROR: {v.item.text} on {v.zone_shown}: {v.error}")
     for v in report.by_status(Status.BROKEN):
         lines.append(f"IGNORED: {v.item.text} on {v.zone_shown}: {v.error}")
     for h in report.broken_zones:
         lines.append(f"BROKEN ZONE: {h.zone_shown} {h.detail}")
-    for h in report.suspect_zones:
+    for h in report.suspect_zones if report.resolver_fault is None else ():
         lines.append(f"SUSPECT ZONE: {h.zone_shown} {h.detail}")
     if verbose >= 1:
         clean: dict[str, list[str]] = defaultdict(list)
@@ -146,12 +155,20 @@ def verdict_lines(report: Report, verbose: int) -> list[str]:
             extra = f" ({h.error})" if h.error else ""
             lines.append(f"self-test {h.zone_shown}: {state}{extra}")
     if verbose >= 3:
-        for v in report.verdicts:
-            lines.append(
-                f"query {v.query_shown} -> {v.status.value} {','.join(v.codes) or '-'} "
-                f"{v.error} {v.elapsed * 1000:.1f} ms"
-            )
+        lines += [exchange_line(x) for x in report.exchanges]
     return lines
+
+
+def exchange_line(x: Exchange) -> str:
+    """One DNS question at -vvv: who was asked, the rcode and the answer as received."""
+    answer = ", ".join(x.records) or "-"
+    if x.cnames:
+        answer = f"CNAME {' -> '.join(x.cnames)}; {answer}"
+    error = f"; error: {x.error}" if x.error else ""
+    return (
+        f"dns {x.purpose} {x.name} {x.rdtype} @{x.nameserver}: rcode {x.rcode}, answer "
+        f"{answer}{error} ({x.elapsed * 1000:.1f} ms)"
+    )
 
 
 def verdict_json(v: Verdict) -> dict[str, Any]:
@@ -257,6 +274,8 @@ class BlocklistSummary(nagiosplugin.Summary):
         report = self.resource.report
         if report is None:
             return results.first_significant.hint or "check failed"
+        if report.resolver_fault is not None:
+            return report.resolver_fault.message  # the truth once, not one line per list
         parts = listing_phrases(report, Status.LISTED, "listed on")
         parts += listing_phrases(report, Status.POLICY, "policy-listed on")
         if parts:
@@ -277,5 +296,11 @@ class BlocklistSummary(nagiosplugin.Summary):
 
 def blocklist_json(resource: BlocklistResource) -> dict[str, Any]:
     if resource.report is None:
-        return {"results": [], "zones": []}
-    return {"results": verdicts_json(resource.report), "zones": zones_json(resource.report)}
+        return {"results": [], "zones": [], "resolver_fault": None, "target_errors": []}
+    report = resource.report
+    return {
+        "results": verdicts_json(report),
+        "zones": zones_json(report),
+        "resolver_fault": report.resolver_fault.message if report.resolver_fault else None,
+        "target_errors": list(report.target_errors),
+    }

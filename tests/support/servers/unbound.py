@@ -32,6 +32,9 @@ class Unbound:
     workdir: Path
     records: dict[str, list[str]] = field(default_factory=dict)  # name -> ["A 192.0.2.1", ...]
     stubs: dict[str, str] = field(default_factory=dict)  # zone -> "127.0.0.1@PORT"
+    #: zone -> local-zone type, e.g. "always_nxdomain": what a filtering resolver does.
+    local_zones: dict[str, str] = field(default_factory=dict)
+    tcp: bool = True  # False: no TCP listener, so a truncated answer cannot be retried
     host: str = "127.0.0.1"
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
@@ -46,7 +49,7 @@ class Unbound:
             f"  interface: {self.host}@{self.port}",
             "  port: 53",
             "  do-ip6: no",
-            "  do-tcp: yes",
+            f"  do-tcp: {'yes' if self.tcp else 'no'}",
             '  username: ""',
             '  chroot: ""',
             f'  directory: "{self.workdir}"',
@@ -60,6 +63,8 @@ class Unbound:
             "  cache-max-negative-ttl: 0",
             '  local-zone: "test." static',
         ]
+        for zone, kind in self.local_zones.items():
+            lines.append(f'  local-zone: "{zone}." {kind}')
         for name, rrs in self.records.items():
             for rr in rrs:
                 lines.append(f'  local-data: "{name}. 60 IN {rr}"')
@@ -107,15 +112,19 @@ class Unbound:
 
 @pytest.fixture
 def unbound(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """Factory: ``unbound(records={...}, stubs={zone: rbldnsd.nameserver})``."""
+    """Factory: ``unbound(records={...}, stubs={zone: rbldnsd.nameserver},
+    local_zones={zone: "always_nxdomain"}, tcp=True)``."""
     started: list[Unbound] = []
 
     def start(
-        records: dict[str, list[str]] | None = None, stubs: dict[str, str] | None = None
+        records: dict[str, list[str]] | None = None,
+        stubs: dict[str, str] | None = None,
+        local_zones: dict[str, str] | None = None,
+        tcp: bool = True,
     ) -> Unbound:
         workdir = tmp_path_factory.mktemp("unbound")
         stub_addrs = {z: ns.replace(":", "@") for z, ns in (stubs or {}).items()}
-        server = Unbound(workdir, dict(records or {}), stub_addrs)
+        server = Unbound(workdir, dict(records or {}), stub_addrs, dict(local_zones or {}), tcp)
         server.start()
         started.append(server)
         return server

@@ -12,6 +12,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mailrep.bounce import mime as bounce_mime
+from mailrep.bounce import parts as bounce_parts
 from mailrep.bounce import text as bounce_text
 
 FRAGMENTS = [
@@ -29,7 +30,7 @@ FRAGMENTS = [
     "İ",
     "K",
     "\udcff",
-    # one piece of every original-message marker (bounce_mime._ORIGINAL_MARKERS)
+    # one piece of every original-message marker (bounce_parts._ORIGINAL_MARKERS)
     "Original message",
     "original message follows",
     "Original message:",
@@ -103,7 +104,7 @@ TEXTS = st.one_of(SOUP, LINES)
 
 
 def _cut_spec(text):
-    m = re.compile(bounce_mime._ORIGINAL_MARKERS, re.I | re.M).search(text)
+    m = re.compile(bounce_parts._ORIGINAL_MARKERS, re.I | re.M).search(text)
     if m is None or (m.start() == 0 and len(text) < 40):
         return text, ""
     return text[: m.start()], text[m.start() :]
@@ -112,7 +113,7 @@ def _cut_spec(text):
 @settings(max_examples=600, deadline=None)
 @given(TEXTS)
 def test_cut_original_finds_the_first_marker_line(text):
-    assert bounce_mime.cut_original(text) == _cut_spec(text)
+    assert bounce_parts.cut_original(text) == _cut_spec(text)
 
 
 _FIELD_SPEC = re.compile(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.M)

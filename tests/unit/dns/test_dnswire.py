@@ -1,6 +1,7 @@
 """The DNS wire codec, checked against dnspython as an independent implementation."""
 
 import contextlib
+import itertools
 
 import dns.message
 import dns.rcode
@@ -63,10 +64,13 @@ def test_question_echo_is_compared_case_insensitively():
     assert resp.records == ("127.0.0.2",)
 
 
-def test_records_of_other_types_in_a_cname_chain_are_skipped():
+def test_a_cname_chain_is_followed_to_the_records_at_its_end():
     q = dnswire.build_query(1, "2.0.0.127.x.test.", dnswire.TYPE_A)
-    wire = _response(q, ("CNAME", "target.test."), ("A", "127.0.0.3"))
-    assert dnswire.parse_response(wire, dnswire.question_bytes(q)).records == ("127.0.0.3",)
+    response = dns.message.make_response(dns.message.from_wire(q))
+    response.answer.append(dns.rrset.from_text("2.0.0.127.x.test.", 60, "IN", "CNAME", "t.test."))
+    response.answer.append(dns.rrset.from_text("t.test.", 60, "IN", "A", "127.0.0.3"))
+    resp = dnswire.parse_response(response.to_wire(), dnswire.question_bytes(q))
+    assert (resp.records, resp.cnames) == (("127.0.0.3",), ("t.test.",))
 
 
 def test_a_query_packet_is_not_accepted_as_a_response():
@@ -94,3 +98,103 @@ def test_valid_responses_with_garbage_appended_never_crash(tail):
     cut = wire[: len(wire) - len(tail) % 7] + tail
     with contextlib.suppress(dnswire.WireError):
         dnswire.parse_response(cut, dnswire.question_bytes(q))
+
+
+# --- every answer record must belong to the question -----------------------------------------
+
+
+def _answer(query_wire: bytes, *rrsets: tuple[str, str, str, str], rcode: int = 0) -> bytes:
+    """A response with (owner, class, type, value) records, written by dnspython."""
+    response = dns.message.make_response(dns.message.from_wire(query_wire))
+    response.set_rcode(rcode)
+    for owner, rdclass, rdtype, value in rrsets:
+        response.answer.append(dns.rrset.from_text(owner, 60, rdclass, rdtype, value))
+    return response.to_wire()
+
+
+QNAME = "2.0.0.127.x.test."
+
+
+def test_a_record_owned_by_another_name_is_a_malformed_answer():
+    q = dnswire.build_query(1, QNAME, dnswire.TYPE_A)
+    wire = _answer(q, ("3.0.0.127.x.test.", "IN", "A", "127.0.0.2"))
+    with pytest.raises(dnswire.MalformedAnswer, match="does not match"):
+        dnswire.parse_response(wire, dnswire.question_bytes(q))
+
+
+def test_owner_name_in_other_letter_case_is_the_same_name():
+    q = dnswire.build_query(1, QNAME, dnswire.TYPE_A)
+    wire = _answer(q, (QNAME.upper(), "IN", "A", "127.0.0.2"))
+    assert dnswire.parse_response(wire, dnswire.question_bytes(q)).records == ("127.0.0.2",)
+
+
+def test_owner_name_that_is_a_pointer_to_itself_is_a_malformed_answer():
+    q = dnswire.build_query(1, QNAME, dnswire.TYPE_A)
+    wire = bytearray(_response(q))
+    wire[6:8] = b"\x00\x01"
+    here = len(wire)
+    wire += bytes([0xC0 | (here >> 8), here & 0xFF]) + b"\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04"
+    wire += bytes([127, 0, 0, 2])
+    with pytest.raises(dnswire.MalformedAnswer, match="pointer"):
+        dnswire.parse_response(bytes(wire), dnswire.question_bytes(q))
+
+
+def test_record_of_another_class_is_a_malformed_answer():
+    q = dnswire.build_query(1, QNAME, dnswire.TYPE_A)
+    wire = bytearray(_answer(q, (QNAME, "IN", "A", "127.0.0.2")))
+    wire[-12:-10] = b"\x00\x03"  # the record's class: CH instead of IN
+    with pytest.raises(dnswire.MalformedAnswer, match="class"):
+        dnswire.parse_response(bytes(wire), dnswire.question_bytes(q))
+
+
+def test_record_of_another_type_for_the_question_is_a_malformed_answer():
+    q = dnswire.build_query(1, QNAME, dnswire.TYPE_A)
+    wire = _answer(q, (QNAME, "IN", "TXT", '"listed"'))
+    with pytest.raises(dnswire.MalformedAnswer, match="type 16"):
+        dnswire.parse_response(wire, dnswire.question_bytes(q))
+
+
+def test_cname_loop_is_a_malformed_answer():
+    q = dnswire.build_query(1, QNAME, dnswire.TYPE_A)
+    wire = _answer(
+        q, (QNAME, "IN", "CNAME", "loop.invalid."), ("loop.invalid.", "IN", "CNAME", QNAME)
+    )
+    with pytest.raises(dnswire.MalformedAnswer, match="CNAME loop"):
+        dnswire.parse_response(wire, dnswire.question_bytes(q))
+
+
+def test_cname_chain_without_a_final_record_is_reported_with_its_chain():
+    q = dnswire.build_query(1, QNAME, dnswire.TYPE_A)
+    wire = _answer(q, (QNAME, "IN", "CNAME", "a.test."), ("a.test.", "IN", "CNAME", "b.test."))
+    resp = dnswire.parse_response(wire, dnswire.question_bytes(q))
+    assert (resp.records, resp.cnames) == ((), ("a.test.", "b.test."))
+
+
+def test_a_record_beside_the_cname_of_the_same_name_is_a_malformed_answer():
+    q = dnswire.build_query(1, QNAME, dnswire.TYPE_A)
+    wire = _answer(q, (QNAME, "IN", "CNAME", "a.test."), (QNAME, "IN", "A", "127.0.0.2"))
+    with pytest.raises(dnswire.MalformedAnswer):
+        dnswire.parse_response(wire, dnswire.question_bytes(q))
+
+
+def test_nxdomain_that_carries_an_answer_is_a_malformed_answer():
+    q = dnswire.build_query(1, QNAME, dnswire.TYPE_A)
+    wire = _answer(q, (QNAME, "IN", "A", "127.0.0.2"), rcode=dns.rcode.NXDOMAIN)
+    with pytest.raises(dnswire.MalformedAnswer):
+        dnswire.parse_response(wire, dnswire.question_bytes(q))
+
+
+def test_answer_to_another_question_is_a_stray_packet_not_a_malformed_answer():
+    q1 = dnswire.build_query(1, "1.0.0.127.x.test.", dnswire.TYPE_A)
+    q2 = dnswire.build_query(1, QNAME, dnswire.TYPE_A)
+    with pytest.raises(dnswire.WireError) as raised:
+        dnswire.parse_response(_response(q2, ("A", "127.0.0.2")), dnswire.question_bytes(q1))
+    assert not isinstance(raised.value, dnswire.MalformedAnswer)
+
+
+def test_cname_chain_longer_than_the_limit_is_a_malformed_answer():
+    q = dnswire.build_query(1, QNAME, dnswire.TYPE_A)
+    names = [QNAME] + [f"c{i}.test." for i in range(dnswire.MAX_CNAMES + 1)]
+    links = [(a, "IN", "CNAME", b) for a, b in itertools.pairwise(names)]
+    with pytest.raises(dnswire.MalformedAnswer, match="longer than"):
+        dnswire.parse_response(_answer(q, *links), dnswire.question_bytes(q))

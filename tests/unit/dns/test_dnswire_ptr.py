@@ -91,13 +91,15 @@ def test_name_over_255_octets_is_rejected():
         _parse(_handmade(q, long_name), q)
 
 
-def test_records_of_other_types_in_a_ptr_answer_are_skipped():
+def test_a_classless_delegation_cname_is_followed_to_the_ptr():
+    # RFC 2317: the reverse name is a CNAME into the customer's own zone.
     q = dnswire.build_query(1, QNAME, dnswire.TYPE_PTR)
     query = dns.message.from_wire(q)
     response = dns.message.make_response(query)
     name = query.question[0].name
-    response.answer.append(dns.rrset.from_text(name, 60, "IN", "CNAME", "alias.example."))
-    response.answer.append(dns.rrset.from_text(name, 60, "IN", "PTR", "mx.example."))
+    delegated = "12.0-25.56.185.in-addr.arpa."
+    response.answer.append(dns.rrset.from_text(name, 60, "IN", "CNAME", delegated))
+    response.answer.append(dns.rrset.from_text(delegated, 60, "IN", "PTR", "mx.example."))
     assert _parse(response.to_wire(), q).records == ("mx.example.",)
 
 

@@ -1,8 +1,14 @@
 """Decoding answers with the catalogue: the part that must never cry wolf or miss a listing."""
 
+import ipaddress
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from mailrep.dnsbl import catalogue as zones
 from mailrep.dnsbl.catalogue import CatalogueError, Meaning
+
+DEFAULT = zones.load_default()
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +99,108 @@ def test_toml_catalogue_with_a_bad_rule_is_refused():
 def test_domain_lists_self_test_with_rfc5782_names(catalogue):
     zone = catalogue.get("dbl.spamhaus.org")
     assert (zone.test_listed, zone.test_clean) == ("test", "invalid")
+
+
+# --- a code the catalogue does not document is never a listing -------------------------------
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "zen.spamhaus.org",
+        "dbl.spamhaus.org",
+        "bl.ipv6.spameatingmonkey.net",
+        "dnsbl-2.uceprotect.net",
+        "dnsbl-3.uceprotect.net",
+    ],
+)
+def test_never_listed_entry_code_is_an_error_on_zones_that_lacked_a_rule(catalogue, zone):
+    answer = catalogue.get(zone).decode("127.0.0.1")
+    assert answer.meaning is Meaning.ERROR and answer.documented
+
+
+def test_no_catalogue_zone_reads_127_0_0_1_as_a_listing(catalogue):
+    for zone in catalogue.zones.values():
+        assert zone.decode("127.0.0.1").meaning not in (Meaning.LISTING, Meaning.POLICY), zone.name
+
+
+@given(st.integers(min_value=0, max_value=2**24 - 1))
+def test_a_127_code_no_rule_matches_is_an_undocumented_error_on_every_zone(low):
+    code = str(ipaddress.IPv4Address((127 << 24) | low))
+    for zone in DEFAULT.zones.values():
+        if zone.rules == zones.GENERIC_RULES:
+            continue  # the zone documents RFC 5782's generic conventions
+        matched = any(r.matches(ipaddress.IPv4Address(code)) for r in zone.rules)
+        answer = zone.decode(code)
+        if not matched:
+            assert answer.meaning is Meaning.ERROR and not answer.documented, (zone.name, code)
+
+
+def test_explicit_unmatched_meaning_in_a_user_catalogue_is_kept():
+    cat = zones.parse_toml(
+        '[[zone]]\nname = "x.test"\nunmatched = "listing"\n'
+        'answers = [{ match = "127.0.0.2", means = "listing" }]\n',
+        "f",
+    )
+    answer = cat.zones["x.test"].decode("127.0.0.9")
+    assert answer.meaning is Meaning.LISTING and answer.documented
+
+
+def test_user_zone_without_answers_gets_the_generic_rules():
+    cat = zones.parse_toml('[[zone]]\nname = "x.test"\n', "f")
+    assert cat.zones["x.test"].decode("127.0.0.4").meaning is Meaning.LISTING
+    assert cat.zones["x.test"].decode("127.0.0.1").meaning is Meaning.ERROR
+
+
+# --- a broken catalogue file says where --------------------------------------------------------
+
+
+def test_toml_syntax_error_names_file_line_and_column():
+    with pytest.raises(
+        CatalogueError, match=r"^/etc/z\.toml: TOML error at line 3, column 23: Invalid value"
+    ):
+        zones.parse_toml('[[zone]]\nname = "x.test"\nanswers = [ { match = } ]\n', "/etc/z.toml")
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('kinds = "ip4"', "kinds"),
+        ('kinds = ["ipv4"]', "kinds"),
+        ('default = "yes"', "default"),
+        ("description = 5", "description"),
+        ('unmatched = "maybe"', "unmatched"),
+        ('answers = "127.0.0.2"', "answers"),
+        ('answers = ["127.0.0.2"]', "answers[0]"),
+        ('answers = [{ match = "nonsense" }]', "answers[0].match"),
+        ('answers = [{ match = "127.0.0.9-127.0.0.2" }]', "answers[0].match"),
+        ('answers = [{ match = "127.0.0.2", means = "bad" }]', "answers[0].means"),
+        ("answers = [{ mask = 256 }]", "answers[0].mask"),
+        ('answers = [{ mask = 2, match = "127.0.0.2" }]', "answers[0]"),
+        ("answers = [{ label = 'x' }]", "answers[0]"),
+    ],
+)
+def test_bad_value_names_the_zone_and_the_key(body, key):
+    with pytest.raises(CatalogueError) as raised:
+        zones.parse_toml(f'[[zone]]\nname = "own.example.test"\n{body}\n', "z.toml")
+    assert str(raised.value).startswith(f"z.toml: zone own.example.test: key '{key}' must be")
+
+
+def test_misspelt_key_is_refused_with_the_known_ones():
+    with pytest.raises(CatalogueError, match="unknown key 'answer'"):
+        zones.parse_toml('[[zone]]\nname = "own.example.test"\nanswer = []\n', "z.toml")
+
+
+def test_zone_without_a_name_is_refused_with_its_number():
+    with pytest.raises(CatalogueError, match="zone #2 has no name"):
+        zones.parse_toml('[[zone]]\nname = "a.test"\n[[zone]]\nkinds = ["ip4"]\n', "z.toml")
+
+
+def test_built_in_catalogue_passes_the_strict_reader(catalogue):
+    assert len(catalogue.zones) > 20
+
+
+def test_the_file_reader_knows_exactly_the_catalogue_meanings():
+    from mailrep.dnsbl import zone_toml
+
+    assert set(zone_toml.MEANINGS) == {m.value for m in Meaning}
