@@ -5,7 +5,8 @@ the sightings its history merges (per address or domain and zone: listed, policy
 clean, or cited by bounces), whether absence means the end (``complete``), and how to build
 its metric families once the history has given each listing its ``since``. These adapters
 read the same Resources that the Nagios lines and the JSON document are made from (typed
-by what they are read for, so this module does not import the nagiosplugin ones).
+by what they are read for, so this module does not import the nagiosplugin ones). The
+exposition modules are loaded only when families are asked for: a Nagios run needs none.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from mailrep.dnsbl.lookup import Report, Status
-from mailrep.plugin import exposition
 from mailrep.plugin.history import CITED, CLEAN, LISTED, POLICY, Entry, Sighting
-from mailrep.plugin.openmetrics import Family
 
 if TYPE_CHECKING:
     from mailrep.bounce.measure import Measurement
+    from mailrep.plugin.openmetrics import Family
     from mailrep.relay.chain import Examination
 
 
@@ -36,7 +36,7 @@ class BounceResource(Protocol):
     measurement: Measurement | None
 
 
-Families = Callable[[Mapping[str, Entry]], list[Family]]
+Families = Callable[[Mapping[str, Entry]], "list[Family]"]
 
 _SEEN = {Status.LISTED: LISTED, Status.POLICY: POLICY, Status.CLEAN: CLEAN}
 
@@ -69,7 +69,13 @@ def of_blocklist(resource: BlocklistResource) -> Facts:
     report = resource.report
     if report is None:
         return NOTHING
-    return Facts(report_sightings(report), False, lambda since: exposition.blocklist(report, since))
+
+    def families(since: Mapping[str, Entry]) -> list[Family]:
+        from mailrep.plugin import exposition
+
+        return exposition.blocklist(report, since)
+
+    return Facts(report_sightings(report), False, families)
 
 
 def of_relay_chain(resource: RelayChainResource, round_trip: bool) -> Facts:
@@ -77,6 +83,8 @@ def of_relay_chain(resource: RelayChainResource, round_trip: bool) -> Facts:
     delivered = (resource.not_delivered is None and exam is not None) if round_trip else None
 
     def families(since: Mapping[str, Entry]) -> list[Family]:
+        from mailrep.plugin import exposition
+
         out = exposition.relay(exam, delivered)
         if exam is not None and exam.report is not None:
             out += exposition.blocklist(exam.report, since)
@@ -91,4 +99,10 @@ def of_bounces(resource: BounceResource) -> Facts:
     if m is None:
         return NOTHING
     cited = [Sighting(ip or "", zone, CITED) for zone, ip in m.summary.citations()]
-    return Facts(cited, True, lambda since: exposition.bounces(m, since))
+
+    def families(since: Mapping[str, Entry]) -> list[Family]:
+        from mailrep.plugin import exposition
+
+        return exposition.bounces(m, since)
+
+    return Facts(cited, True, families)
