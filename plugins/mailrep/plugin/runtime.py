@@ -131,8 +131,9 @@ def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) 
         choices=FORMATS,
         default="nagios",
         help="output: the Nagios plugin format (default), one JSON document, or the "
-        "OpenMetrics text exposition for Prometheus; the exit code is the same in all. Not "
-        "for Nagios or Icinga themselves, which parse only the first",
+        "OpenMetrics text exposition for Prometheus; the exit code is the same in all. json "
+        "and openmetrics are for scripts, cron and Prometheus: Nagios and Icinga parse only "
+        "the plugin format",
     )
     from mailrep.plugin.state_options import add_state_options
 
