@@ -79,7 +79,8 @@ def _annotate(extra: dict[str, Any], since: Mapping[str, Entry]) -> None:
             cited["bouncing_since"] = _stamp(found)
 
 
-def _entry_json(entry: Entry, field: str) -> dict[str, Any]:
+def _entry_json(entry: Entry) -> dict[str, Any]:
+    field = "bouncing_since" if entry.status == history.CITED else "listed_since"
     return {
         "address": entry.subject or None,
         "zone": entry.zone,
@@ -89,7 +90,7 @@ def _entry_json(entry: Entry, field: str) -> dict[str, Any]:
     }
 
 
-def _history_json(kept: _Kept, field: str) -> dict[str, Any]:
+def _history_json(kept: _Kept) -> dict[str, Any]:
     m = kept.memory
     previous = m.previous_state if m is not None else None
     return {
@@ -97,8 +98,8 @@ def _history_json(kept: _Kept, field: str) -> dict[str, Any]:
         "saved": bool(kept.saved),
         "changed": m.changed if m is not None else None,
         "previous_state": STATES[previous] if previous is not None else None,
-        "listings": [_entry_json(e, field) for e in history.since_of(m).values()],
-        "ended": [_entry_json(e, field) for e in (m.ended if m is not None else [])],
+        "listings": [_entry_json(e) for e in history.since_of(m).values()],
+        "ended": [_entry_json(e) for e in (m.ended if m is not None else [])],
         "notes": kept.notes,
     }
 
@@ -111,9 +112,12 @@ def _exposition(
     labels = [("plugin", prog)]
     if args is not None:
         labels.append(("check", state.identity(prog, vars(args))))
-    since = history.since_of(kept.memory)
-    families = exposition.common(code, now, kept.saved) + facts.families(since)
-    return openmetrics.render(families, labels)
+    common = exposition.common(code, now, kept.saved)
+    try:
+        return openmetrics.render(common + facts.families(history.since_of(kept.memory)), labels)
+    except Exception as exc:  # never a traceback: the state alone is still an exposition
+        kept.notes.append(f"exposition: only the state ({type(exc).__name__}: {exc})")
+        return openmetrics.render(common, labels)
 
 
 def finish(
@@ -141,12 +145,11 @@ def finish(
         except Exception as exc:
             kept = _Kept(None, False, None, [f"state: not kept ({type(exc).__name__}: {exc})"])
     kept = kept._replace(notes=notes + kept.notes)
-    field = "bouncing_since" if facts.complete else "listed_since"
+    text = _exposition(prog, args, code, facts, kept, now) if fmt == "openmetrics" else ""
     extra = dict(extra)
     _annotate(extra, history.since_of(kept.memory))
     if args is not None:
-        extra["history"] = _history_json(kept, field)
-    text = _exposition(prog, args, code, facts, kept, now) if fmt == "openmetrics" else ""
+        extra["history"] = _history_json(kept)
     lines = (history.lines(kept.memory) if kept.memory is not None else []) + kept.notes
     quiet = bool(getattr(args, "only_changes", False))
     silent = quiet and kept.memory is not None and kept.saved is True and not kept.memory.changed

@@ -131,3 +131,19 @@ def test_only_changes_is_for_cron_mail_only(tmp_path, kw, problem):
 )
 def test_the_format_of_a_bad_command_line_is_found(argv, fmt):
     assert runtime._wanted_format(argv) == fmt
+
+
+def test_a_failing_family_builder_still_gives_an_exposition_with_the_state(tmp_path):
+    def broken(_since):
+        raise RuntimeError("boom")
+
+    done = finish(args(tmp_path), 2, Facts([], False, broken), fmt="openmetrics")
+    assert value(valid_exposition(done.exposition), "mailrep_check_state") == 2
+    assert any("exposition: only the state" in line for line in done.lines)
+
+
+def test_bounce_entries_in_the_history_say_bouncing_since(tmp_path):
+    cited = Facts([Sighting(IP, ZONE, "cited")], True, lambda since: [])
+    done = finish(args(tmp_path), 1, cited)
+    (entry,) = done.extra["history"]["listings"]
+    assert "bouncing_since" in entry and "listed_since" not in entry
