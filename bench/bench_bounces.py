@@ -3,12 +3,13 @@
     .venv/bin/python bench/bench_bounces.py [--messages 10000] [--rounds 3]
 
 Needs the Debian package libsisimai-perl (Sisimai 4.25). Copies the bounce corpus
-(../shared/corpus/set-of-emails, repeated) into a temporary Maildir of about ``--messages``
-messages, then per round: our analyser over every file in one process (files read inside
-the timed loop, as Sisimai reads them), and ``bench/sisimai_make.pl`` (``Sisimai->make``)
-over the same Maildir. The best round of each counts; Sisimai's time is the one its own
-script measured around ``make()`` (perl start-up and module loading excluded, in its
-favour). The temporary Maildir is deleted afterwards.
+(../shared/corpus/set-of-emails and every file of ../shared/corpus/ext-bounces: bounces,
+feedback reports and negatives, repeated in that order) into a temporary Maildir of about
+``--messages`` messages, then per round: our analyser over every file in one process
+(files read inside the timed loop, as Sisimai reads them), and ``bench/sisimai_make.pl``
+(``Sisimai->make``) over the same Maildir. The best round of each counts; Sisimai's time
+is the one its own script measured around ``make()`` (perl start-up and module loading
+excluded, in its favour). The temporary Maildir is deleted afterwards.
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / ".." / "shared" / "corpus" / "set-of-emails"
+SHARED = REPO / ".." / "shared" / "corpus"
+CORPUS = SHARED / "set-of-emails"
+EXT = SHARED / "ext-bounces"
 PERL = Path(__file__).with_name("sisimai_make.pl")
 
 
 def build_maildir(root: Path, target: int) -> int:
-    sources = sorted(CORPUS.glob("*.eml"))
-    if not sources:
-        sys.exit(f"no corpus at {CORPUS}")
+    sources = sorted(CORPUS.glob("*.eml")) + sorted(EXT.rglob("*.eml"))
+    if not sources or not EXT.exists():
+        sys.exit(f"no corpus at {CORPUS} and {EXT}")
     for sub in ("new", "cur", "tmp"):
         (root / sub).mkdir(parents=True)
     n = 0
@@ -49,7 +52,7 @@ def run_ours(root: Path) -> tuple[int, float]:
     t0 = time.perf_counter()
     bounces = 0
     for path in files:
-        if analyse(path.read_bytes()).kind in ("bounce", "feedback", "delay", "success"):
+        if analyse(path.read_bytes()).kind not in ("not-bounce", "autoreply", "challenge", "mdn"):
             bounces += 1
     return bounces, time.perf_counter() - t0
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/dump_bounces.py dump OUT.json
     .venv/bin/python bench/dump_bounces.py diff BEFORE.json AFTER.json [-v]
+    .venv/bin/python bench/dump_bounces.py score [-q]
 
 ``dump`` reads every file under ../shared/corpus/set-of-emails (not-bounces/ included) and
 ../shared/corpus/ext-bounces the way tests/corpus/test_bounce_corpus.py reads them
@@ -12,6 +13,8 @@ that changes no behaviour leaves the dump byte-identical.
 ``diff`` says what changed between two dumps, per source (set-of-emails and each
 ext-bounces project), and, where a changed recipient has a label, whether the change gained
 or lost agreement with it: how a new rule is judged on every corpus file, labelled or not.
+``score`` prints agreement with the labels per source (tests/support/bounce_corpus.py, the
+same figures tests/corpus/test_bounce_corpus.py asserts), with the confusion tables.
 Nothing of the corpus is written outside OUT.json; keep that file out of the repository.
 """
 
@@ -140,6 +143,15 @@ def diff(before_path: Path, after_path: Path, verbose: bool) -> int:
     return 1 if changed_files else 0
 
 
+def score(details: bool) -> None:
+    sys.path.insert(0, str(REPO))
+    from tests.support import bounce_corpus as bc
+
+    ext = [bc.score_ext(src) for src in bc.EXT_SOURCES]
+    scores = [bc.score_set_of_emails(), *ext, bc.total("ext-bounces", ext)]
+    print(bc.report(scores, details))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -149,9 +161,13 @@ def main() -> None:
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)
     c.add_argument("-v", "--verbose", action="store_true")
+    s = sub.add_parser("score")
+    s.add_argument("-q", "--quiet", action="store_true", help="the per-source lines only")
     args = ap.parse_args()
     if args.cmd == "dump":
         dump(args.out)
+    elif args.cmd == "score":
+        score(not args.quiet)
     else:
         sys.exit(diff(args.before, args.after, args.verbose))
 

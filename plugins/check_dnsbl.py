@@ -38,8 +38,11 @@ examples:
   check_dnsbl -H 198.51.100.25 --only-changes  cron: print only when the state or a listing changed
 
 states: a listing is CRITICAL, a policy/scope listing (e.g. Spamhaus PBL) WARNING, lookup
-errors and broken or suspect zones WARNING (named in the output); bad input, a run with no
-usable answer, or hitting -t is UNKNOWN. A failed query is never counted as "not listed".
+errors and broken or suspect zones WARNING (named in the output); bad input, a target no
+configured list covers (an IPv6 address against IPv4-only lists) or that got no usable,
+self-tested answer, or hitting -t is UNKNOWN (CRITICAL stays CRITICAL when another target
+is listed). A failed query is never counted as "not listed". The first line always says
+what was found: thresholds that tolerate a listing change the state, not the words.
 """
 
 
@@ -83,12 +86,15 @@ def build_parser() -> PluginParser:
 
 
 def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
-    import nagiosplugin
     from mailrep.dnsbl.lookup import lookup
     from mailrep.dnsbl.targets import build_targets
     from mailrep.plugin import dnsbl_check as bc
-    from mailrep.plugin.dnsbl_options import blocklist_config, catalogue_from, catalogue_listing
-    from mailrep.plugin.facts import of_blocklist
+    from mailrep.plugin.dnsbl_options import (
+        blocklist_config,
+        catalogue_from,
+        catalogue_listing,
+        dead_list_notes,
+    )
 
     if args.list_zones:
         sys.stdout.write(catalogue_listing(catalogue_from(args)[0]))
@@ -103,24 +109,29 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         allow_nonglobal=args.allow_nonglobal,
         max_addresses=args.max_addresses,
     )
-    resource = bc.BlocklistResource(
-        LABEL, lambda: lookup(targets.items, config.zones, config.settings, targets.errors)
+    return bc.dnsbl_outcome(
+        args,
+        ctx.verbose,
+        targets.items,
+        lambda: lookup(targets.items, config.zones, config.settings, targets.errors),
+        [*targets.notes, *dead_list_notes(config)],
     )
-    what = targets.items[0].text if len(targets.items) == 1 else f"{len(targets.items)} items"
-    check = nagiosplugin.Check(
-        resource,
-        *bc.blocklist_contexts(args, resource.lookups),
-        bc.BlocklistSummary(resource, what, ctx.verbose, targets.notes),
-    )
-    return Outcome(
-        check,
-        lambda: {**bc.blocklist_json(resource), "notes": targets.notes},
-        facts=lambda: of_blocklist(resource),
-    )
+
+
+def json_defaults() -> dict[str, object]:
+    """The keys check_dnsbl's JSON adds, empty, for a run that ends before it has them."""
+    return {
+        "results": [],
+        "zones": [],
+        "targets": [],
+        "notes": [],
+        "resolver_fault": None,
+        "target_errors": [],
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
-    run(LABEL, build_parser(), build, argv)
+    run(LABEL, build_parser(), build, argv, json_defaults=json_defaults)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,9 @@ addresses are not (--allow-nonglobal for labs).
 states: a listed hop is CRITICAL (--listed-warning/--listed-critical change it), a
 policy-listed hop WARNING, lookup errors WARNING; SPF/DKIM/DMARC failing at the receiver
 WARNING (--auth-fail-state); -w/-c are on the round trip's delivery time in seconds. No
-readable chain, no hop to check, an unreachable mailbox, or hitting -t is UNKNOWN.
+readable chain, no hop to check (the chain is still shown), a checked hop no list covers or
+answers for, an unreachable mailbox, or hitting -t is UNKNOWN. The first line always says
+what was found: thresholds that tolerate a listing change the state, not the words.
 """
 
 
@@ -114,7 +116,9 @@ def build_parser() -> PluginParser:
     add_imap_options(parser)
     add_smtp_options(parser)
     add_tls_options(parser)
-    add_blocklist_options(parser, listing_prefix="listed", listing_what="listed hops")
+    add_blocklist_options(
+        parser, listing_prefix="listed", listing_what="listed hops (perfdata listed_hops)"
+    )
     delivery = parser.add_argument_group("delivery time (round trip only)")
     delivery.add_argument(
         "-w",
@@ -193,10 +197,13 @@ def _obtain(args: argparse.Namespace, ctx: RunContext, mode: str) -> Obtained:
 
 
 def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
-    import nagiosplugin
     from mailrep.plugin import relay_check as rc
-    from mailrep.plugin.dnsbl_options import blocklist_config, catalogue_from, catalogue_listing
-    from mailrep.plugin.facts import of_relay_chain
+    from mailrep.plugin.dnsbl_options import (
+        blocklist_config,
+        catalogue_from,
+        catalogue_listing,
+        dead_list_notes,
+    )
     from mailrep.relay.chain import Examination, examine
 
     if args.list_zones:
@@ -207,7 +214,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
 
     def acquire() -> Examination:
         got = _obtain(args, ctx, mode)
-        notes = list(got.notes)
+        notes = [*got.notes, *dead_list_notes(config)]
         if mode != "round trip" and (args.warning or args.critical):
             notes.append("-w/-c judge the round trip's delivery time: not used without one")
         exam = examine(
@@ -222,21 +229,28 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
         exam.chain.notes.extend(notes)
         return exam
 
-    resource = rc.RelayChainResource(acquire)
-    check = nagiosplugin.Check(
-        resource,
-        *rc.relay_contexts(args, resource, args.auth_fail_state),
-        rc.RelayChainSummary(resource, ctx.verbose),
-    )
-    return Outcome(
-        check,
-        lambda: rc.exam_json(resource.exam),
-        facts=lambda: of_relay_chain(resource, round_trip=mode == "round trip"),
-    )
+    return rc.relay_outcome(args, ctx.verbose, acquire)
+
+
+def json_defaults() -> dict[str, object]:
+    """Every key check_relay_chain's JSON adds, empty, for a run that ends before it knows
+    them (a usage error, an unreadable message, a round trip that never arrived)."""
+    return {
+        "hops": [],
+        "entry_hop": None,
+        "receiver": [],
+        "relay_delay": None,
+        "delivery": None,
+        "source": None,
+        "authentication": {},
+        "notes": [],
+        "zones": [],
+        "unchecked": None,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
-    run(LABEL, build_parser(), build, argv)
+    run(LABEL, build_parser(), build, argv, json_defaults=json_defaults)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def test_spamhaus_error_answers_are_errors_never_listings(rbldnsd, code):
     )
     assert r.code == 1
     assert r.perfdata["listed"] == "0" and r.perfdata["errors"] == "1"
-    assert "listed on" not in r.status and "zen.spamhaus.org" in r.status
+    assert f"{LISTED_IP} not listed on 1 of 2 lists" in r.status and "zen.spamhaus.org" in r.status
 
 
 def test_dbl_answer_for_an_ip_query_is_an_error(rbldnsd):
@@ -147,10 +147,26 @@ def test_wildcard_dead_zone_alone_gives_no_usable_answer(rbldnsd):
 
 
 def test_zone_that_lists_not_even_its_test_entry_is_suspect(rbldnsd):
-    server = rbldnsd([RbldnsdZone("typo.example.test", "ip4set", [":127.0.0.2:", "203.0.113.9"])])
-    r = dnsbl(server.nameserver, "-z", "typo.example.test", "-H", CLEAN_IP)
+    server = rbldnsd(
+        [
+            RbldnsdZone("typo.example.test", "ip4set", [":127.0.0.2:", "203.0.113.9"]),
+            ip4set("psbl.surriel.com"),
+        ]
+    )
+    r = dnsbl(
+        server.nameserver, "-z", "typo.example.test", "-z", "psbl.surriel.com", "-H", CLEAN_IP
+    )
     assert r.code == 1
     assert "typo.example.test suspect" in r.status
+
+
+def test_a_suspect_zone_alone_cannot_vouch_for_an_address(rbldnsd):
+    server = rbldnsd([RbldnsdZone("typo.example.test", "ip4set", [":127.0.0.2:", "203.0.113.9"])])
+    r = dnsbl(server.nameserver, "-z", "typo.example.test", "-H", CLEAN_IP)
+    assert r.code == 3
+    assert r.status == (
+        f"DNSBL UNKNOWN - no usable answer for {CLEAN_IP}, errors: typo.example.test suspect"
+    )
 
 
 # --- failed queries are errors, never "not listed" ------------------------------------------
@@ -226,7 +242,8 @@ def test_ipv6_address_is_checked_on_an_ipv6_list(rbldnsd):
 
 def test_ipv4_lists_are_not_asked_about_ipv6_addresses(psbl):
     r = dnsbl(psbl.nameserver, "-z", "psbl.surriel.com", "-H", "2001:db8::25", "--format", "json")
-    assert r.json["results"] == [] and r.code == 0
+    assert r.json["results"] == [] and r.code == 3
+    assert r.json["targets"] == [{"target": "2001:db8::25", "source": None, "status": "uncovered"}]
 
 
 def test_domain_is_checked_on_a_domain_list(rbldnsd):

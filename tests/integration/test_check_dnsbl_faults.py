@@ -224,8 +224,9 @@ def test_undocumented_or_never_listed_code_is_an_error_with_the_raw_answer(
     flag = "-d" if dataset == "dnset" else "-H"
     r = dnsbl(server.nameserver, "-z", zone, "-z", other, flag, target)
     assert r.perfdata["listed"] == "0" and r.perfdata["policy"] == "0", r.stdout
-    assert r.code in (1, 3) and "listed on" not in r.status
-    assert f"ERROR: {target} on {zone}: " in r.stdout and code in r.stdout
+    assert r.code in (1, 3) and f"{target} listed on" not in r.status
+    assert "policy-listed" not in r.status
+    assert f"ERROR: {zone}: " in r.stdout and f"for {target}" in r.stdout and code in r.stdout
 
 
 def test_documented_listing_beside_an_undocumented_code_stays_a_listing(rbldnsd):

@@ -61,17 +61,19 @@ def test_every_listed_hop_is_named(rbldnsd):
     server = rbldnsd([ip4set("psbl.surriel.com", SUBMISSION, AV_RELAY)])
     r = relay_chain(server.nameserver, "--file", PROVIDER)
     assert "hop 2 smtp.example.com" in r.status and "hop 3 av1.provider.example" in r.status
-    assert r.perfdata["listed"] == "2"
+    assert r.perfdata["listed_hops"] == "2"
 
 
 def test_perfdata_counts_hops_checked_hops_listed_hops_and_relay_delay(psbl):
     r = relay_chain(psbl.nameserver, "--file", PROVIDER)
-    assert {k: r.perfdata[k] for k in ("hops", "checked", "listed", "relay_delay")} == {
+    assert {k: r.perfdata[k] for k in ("hops", "checked_hops", "listed_hops", "relay_delay")} == {
         "hops": "5",
-        "checked": "2",
-        "listed": "1",
+        "checked_hops": "2",
+        "listed_hops": "1",
         "relay_delay": "6.0s",
     }
+    # check_dnsbl's "listed" counts address x list: here the hops have their own names.
+    assert "listed" not in r.perfdata and "checked" not in r.perfdata
     assert "delivery" not in r.perfdata  # no round trip, no delivery time
 
 
@@ -140,7 +142,9 @@ def test_ipv6_relay_is_checked_on_an_ipv6_list(rbldnsd):
                 "bl.example.test",
                 "ip6trie",
                 [":127.0.0.2:v6 listed", "::FFFF:7F00:2", "2a01:4f8:c17:5c1::2"],
-            )
+            ),
+            # An ad-hoc zone is asked for both test entries, the IPv4 one too: serve both.
+            RbldnsdZone("bl.example.test", "ip4set", [":127.0.0.2:x", "127.0.0.2"]),
         ]
     )
     r = run_plugin(
@@ -248,7 +252,13 @@ def test_passing_authentication_is_reported_in_the_long_output(clean):
 
 
 def test_softfail_at_gmail_is_a_warning(rbldnsd):
-    server = rbldnsd([RbldnsdZone("bl.example.test", "ip6trie", [":127.0.0.2:x", "::FFFF:7F00:2"])])
+    # An ad-hoc zone is asked for both test entries, the IPv4 one too: serve both.
+    server = rbldnsd(
+        [
+            RbldnsdZone("bl.example.test", "ip6trie", [":127.0.0.2:x", "::FFFF:7F00:2"]),
+            RbldnsdZone("bl.example.test", "ip4set", [":127.0.0.2:x", "127.0.0.2"]),
+        ]
+    )
     r = run_plugin(
         "check_relay_chain", "-n", server.nameserver, "-z", "bl.example.test", "--file", GMAIL
     )
@@ -283,7 +293,7 @@ def test_json_lists_hops_with_addresses_names_and_blocklist_results(psbl):
 def test_json_perfdata_matches_the_text_perfdata(psbl):
     doc = relay_chain(psbl.nameserver, "--file", PROVIDER, "--format", "json").json
     perf = {p["label"]: p["value"] for p in doc["perfdata"]}
-    assert (perf["hops"], perf["checked"], perf["listed"]) == (5, 2, 1)
+    assert (perf["hops"], perf["checked_hops"], perf["listed_hops"]) == (5, 2, 1)
 
 
 def test_fcrdns_failure_is_information_only(psbl):
@@ -307,7 +317,7 @@ def test_bad_since_window_is_a_usage_error():
 def test_verbose_ok_line_adds_the_receivers_authentication_verdicts(clean):
     r = relay_chain(clean.nameserver, "--file", PROVIDER, "-v")
     assert r.code == 0
-    assert r.status.endswith("; spf=pass (monitor@example.com), dkim=pass (example.com), "
+    assert r.status.endswith(", spf=pass (monitor@example.com), dkim=pass (example.com), "
                              "dmarc=pass (example.com)")  # fmt: skip
 
 

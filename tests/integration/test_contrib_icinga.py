@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -22,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mailrep.dnsbl.catalogue import load_default
 from mailrep.mail.credentials import load_password
 from mailrep.plugin.mailbox_options import IMAP_PASSWORD_ENV, SMTP_PASSWORD_ENV
 
-from tests.unit.test_contrib_options import (
+from tests.unit.plugin.test_contrib_options import (
     PLUGINS,
     read_check_commands,
     resolved_arguments,
@@ -34,8 +36,10 @@ from tests.unit.test_contrib_options import (
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib" / "icinga"
 COMMANDS = CONTRIB / "mailrep.conf"
+ZONES = CONTRIB / "mailrep-zones.conf"
 SERVICES = CONTRIB / "mailrep-services.conf"
 HOSTS = CONTRIB / "example-hosts.conf"
+README = Path(__file__).resolve().parents[2] / "README.rst"
 
 
 @dataclass
@@ -122,6 +126,7 @@ def examples(icinga2, tmp_path_factory) -> Validation:
         icinga2,
         tmp_path_factory.mktemp("icinga"),
         COMMANDS,
+        ZONES,
         SERVICES,
         HOSTS,
         itl="<itl> <plugins> <plugins-contrib>",
@@ -171,7 +176,7 @@ def test_a_service_whose_command_is_missing_fails_validation(icinga2, tmp_path):
     broken.write_text(
         text.replace('object CheckCommand "bounce_rate" {', 'object CheckCommand "x" {')
     )
-    result = validate(icinga2, tmp_path, broken, SERVICES, HOSTS)
+    result = validate(icinga2, tmp_path, broken, ZONES, SERVICES, HOSTS)
     assert result.code != 0
     assert "bounce_rate" in result.output
 
@@ -187,7 +192,7 @@ def test_a_command_named_like_an_itl_command_fails_validation(icinga2, tmp_path)
 
 @pytest.mark.parametrize("command", sorted(PLUGINS))
 def test_icinga_builds_the_arguments_and_environment_the_option_test_reads(examples, command):
-    """tests/unit/test_contrib_options.py reads the file itself; here Icinga agrees with it."""
+    """tests/unit/plugin/test_contrib_options.py reads the file; here Icinga agrees with it."""
     defs = read_check_commands(COMMANDS.read_text())
     built = examples.named("CheckCommand", command)
     assert sorted(built["arguments"]) == sorted(resolved_arguments(defs, command))
@@ -222,6 +227,105 @@ def test_a_rule_entry_becomes_the_services_variables(examples):
     relay = examples.named("Service", "mx-out.example.com!dnsbl provider relay")
     assert relay["vars"]["dnsbl_address"] == "203.0.113.7"
     assert "psbl.surriel.com" in relay["vars"]["mailrep_zones"]
+
+
+# --- what the apply rules make of an entry --------------------------------------------------
+
+
+def services(examples: Validation) -> dict[str, dict[str, Any]]:
+    return examples.of_type("Service")
+
+
+def test_an_entrys_schedule_keys_set_the_service_and_stay_out_of_its_variables(examples):
+    relay = examples.named("Service", "mx-out.example.com!dnsbl provider relay")
+    assert (relay["check_interval"], relay["retry_interval"]) == (300, 60)
+    own = examples.named("Service", "mx-out.example.com!dnsbl own address")
+    assert (own["check_interval"], own["retry_interval"]) == (900, 300)  # the template's
+    keys = {"check_interval", "retry_interval", "check_timeout"}
+    assert not [n for n, s in services(examples).items() if keys & set(s["vars"] or {})]
+
+
+def test_an_entrys_check_timeout_is_the_services(examples):
+    postmaster = examples.named("Service", "mail2.example.com!bounce rate postmaster")
+    assert (postmaster["check_interval"], postmaster["check_timeout"]) == (3600, 300)
+
+
+def test_a_longer_minus_t_raises_check_timeout_so_the_plugin_reports_first(examples):
+    probe = examples.named("Service", "mx-out.example.com!relay chain via provider")
+    assert probe["vars"]["mailrep_timeout"] == 150 and probe["check_timeout"] == 160
+
+
+def test_without_either_the_commands_own_timeout_holds(examples):
+    assert (
+        examples.named("Service", "mx-out.example.com!dnsbl own address")["check_timeout"] is None
+    )
+
+
+def readme_anchor(title: str) -> str:
+    """The id docutils (and the forges) give a section heading."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def test_every_service_links_to_its_checks_section_of_the_readme(examples):
+    headings = set(re.findall(r"^(check_\w+)\n=+$", README.read_text(), re.M))
+    base = "file:///opt/mailrep/share/doc/mailrep/README.rst#"
+    for name, service in services(examples).items():
+        plugin = f"check_{service['check_command']}"
+        assert plugin in headings
+        assert service["notes_url"] == base + readme_anchor(plugin), name
+
+
+def expected_removal_page(service: dict[str, Any], host: dict[str, Any]) -> str:
+    """From the catalogue itself: the first list checked that has a page, address filled in."""
+    catalogue = load_default()
+    zones = service["vars"].get("mailrep_zones") or [z.name for z in catalogue.defaults()]
+    address = service["vars"].get("dnsbl_address", host["address"])
+    if service["vars"].get("check_ipv6"):
+        address = host["address6"]
+    domain = address == []
+    if domain:
+        address = service["vars"]["dnsbl_domain"][0]
+    for name in zones:
+        zone = catalogue.get(name)
+        if zone.lookup_url and zone.is_domain_list == domain:
+            return zone.lookup_url.replace("{address}", address)
+    return ""
+
+
+def test_a_dnsbl_service_links_to_the_removal_page_of_its_first_list_that_has_one(examples):
+    hosts = examples.of_type("Host")
+    dnsbl = {n: s for n, s in services(examples).items() if s["check_command"] == "dnsbl"}
+    assert len(dnsbl) == 4
+    for name, service in dnsbl.items():
+        page = expected_removal_page(service, hosts[service["host_name"]])
+        assert page and service["action_url"] == page, name
+    relay = examples.named("Service", "mx-out.example.com!dnsbl provider relay")
+    assert relay["action_url"] == "https://psbl.org/listing?ip=203.0.113.7"
+
+
+def test_relay_and_bounce_services_have_no_single_removal_page(examples):
+    others = [s for s in services(examples).values() if s["check_command"] != "dnsbl"]
+    assert others and all(not s.get("action_url") for s in others)
+
+
+def test_a_readme_url_constant_defined_first_wins(icinga2, tmp_path):
+    constants = tmp_path / "constants.conf"
+    constants.write_text('const MailrepReadmeUrl = "https://git.example.com/mailrep/README.rst"\n')
+    result = validate(icinga2, tmp_path, constants, COMMANDS, ZONES, SERVICES, HOSTS)
+    assert result.code == 0, result.output
+    own = result.named("Service", "mx-out.example.com!dnsbl own address")
+    assert own["notes_url"] == "https://git.example.com/mailrep/README.rst#check-dnsbl"
+
+
+def test_the_rules_need_the_generated_zones_file(icinga2, tmp_path):
+    result = validate(icinga2, tmp_path, COMMANDS, SERVICES, HOSTS)
+    assert result.code != 0
+    assert "MailrepDefaultZones" in result.output
+
+
+def test_no_checkcommand_offers_an_output_format_icinga_cannot_parse(examples):
+    for command in PLUGINS:
+        assert "--format" not in examples.named("CheckCommand", command)["arguments"]
 
 
 # --- the command lines Icinga really runs ---------------------------------------------------

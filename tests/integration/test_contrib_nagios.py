@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from mailrep.dnsbl.catalogue import load_default
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib" / "nagios"
 COMMANDS = CONTRIB / "mailrep-commands.cfg"
@@ -184,13 +185,60 @@ def test_every_command_runs_a_mailrep_plugin_from_user1():
 
 
 def test_no_example_puts_a_password_on_the_command_line():
-    text = SERVICES.read_text()
-    assert re.findall(r"--\S*password\S*", text) == [
-        "--smtp-password-file",
-        "--password-file",
-        "--password-file",
+    commands = " ".join(example_services().values())
+    assert re.findall(r"--\S*password\S*", commands) == ["--smtp-password-file", "--password-file"]
+    assert "--dqs-key " not in commands and "--dqs-key=" not in commands
+
+
+def service_blocks() -> list[dict[str, str]]:
+    return [
+        dict(re.findall(r"^\s*(\w+)\s+(.*?)\s*$", block, re.M))
+        for block in re.findall(r"define\s+service\s*\{(.*?)\}", SERVICES.read_text(), re.S)
     ]
-    assert "--dqs-key" not in text
+
+
+def inherited(fields: dict[str, str], key: str) -> str:
+    """A service attribute, looked up through its ``use`` templates as Nagios does."""
+    templates = {b["name"]: b for b in service_blocks() if "name" in b}
+    while key not in fields and fields.get("use") in templates:
+        fields = templates[fields["use"]]
+    return fields.get(key, "")
+
+
+def registered() -> list[dict[str, str]]:
+    return [b for b in service_blocks() if b.get("register") != "0"]
+
+
+def test_every_example_service_links_to_its_checks_section_of_the_readme():
+    readme = (Path(__file__).resolve().parents[2] / "README.rst").read_text()
+    for fields in registered():
+        plugin = (
+            fields["check_command"].split("!")[0].removesuffix("_address").removesuffix("_domain")
+        )
+        assert re.search(rf"^{plugin}\n=+$", readme, re.M), plugin
+        anchor = plugin.replace("_", "-")
+        assert inherited(fields, "notes_url") == (
+            f"file:///opt/mailrep/share/doc/mailrep/README.rst#{anchor}"
+        ), fields["service_description"]
+
+
+def test_a_dnsbl_service_links_to_the_removal_page_of_its_first_list_that_has_one():
+    catalogue = load_default()
+    dnsbl = [f for f in registered() if f["check_command"].startswith("check_dnsbl")]
+    assert len(dnsbl) == 3
+    for fields in dnsbl:
+        command, *args = fields["check_command"].split("!")
+        words = shlex.split(args[-1])
+        zones = [w for i, w in enumerate(words) if i and words[i - 1] == "-z"]
+        zones = zones or [z.name for z in catalogue.defaults()]
+        target = args[0] if len(args) > 1 else "$HOSTADDRESS$"
+        domain = command == "check_dnsbl_domain"
+        page = next(
+            catalogue.get(z).lookup_url
+            for z in zones
+            if catalogue.get(z).lookup_url and catalogue.get(z).is_domain_list == domain
+        )
+        assert fields["action_url"] == page.replace("{address}", target), fields
 
 
 # --- the command lines Nagios really runs ---------------------------------------------------

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mailrep.bounce.dsn import delivery_status
-from mailrep.bounce.forms import apple_unsubscribe, auto_reply, feedback_report, list_refusal
+from mailrep.bounce.dsn import declared_report, delivery_status
+from mailrep.bounce.forms import apple_unsubscribe, feedback_report, list_refusal
 from mailrep.bounce.mime import content_type
 from mailrep.bounce.model import Analysis, Citation, FailedRecipient
 from mailrep.bounce.plain import plain_bounce
 from mailrep.bounce.reading import Reading, read
+from mailrep.bounce.replies import auto_reply, challenge, disposition_notification
 
 __all__ = ["DETECTORS", "Analysis", "Citation", "FailedRecipient", "analyse"]
 
@@ -41,11 +42,14 @@ def forwarded_report(r: Reading) -> Analysis | None:
 
 # In order: the first detector that recognises the message decides what it is.
 DETECTORS: tuple[Detector, ...] = (
-    feedback_report,  # RFC 5965 ARF, SES complaints
+    feedback_report,  # RFC 5965 ARF, SES complaints, Microsoft JMRP
+    disposition_notification,  # RFC 8098 MDN
+    challenge,  # challenge-response and whitelist holds, DSN-shaped or not
     delivery_status,  # RFC 3464 (and SES bounce notifications)
     forwarded_report,
     list_refusal,  # fml's refusal of a post
     plain_bounce,  # non-RFC 3464 failure texts
+    declared_report,  # a multipart/report naming no recipient we can read
     apple_unsubscribe,
     auto_reply,  # RFC 3834
 )

@@ -3,13 +3,14 @@ recipient with its action, status, remote MTA and diagnostic."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from mailrep.bounce.model import Analysis, FailedRecipient
 from mailrep.bounce.reading import Reading, address
 from mailrep.bounce.reason import SUCCESS_ACTIONS
 from mailrep.bounce.recipient import Said, build
-from mailrep.bounce.text import find_remote_host, recipients
+from mailrep.bounce.text import MAX_RECIPIENTS, find_remote_host, recipients
 
 _DSN_FIELDS = re.compile(r"\s*(?:final|original)-recipient:", re.I)
 
@@ -32,7 +33,7 @@ def _said(
     # RFC 3464 type "X-Unix": a local delivery program's own words or exit code
     mailer = diag[:7].lower() == "x-unix;"
     diag = diag.split(";", 1)[1] if ";" in diag[:12] else diag
-    context = chunks.get(rcpt, fallback)
+    context = chunks.get(rcpt.lower(), fallback)
     if _DSN_FIELDS.match(context) and fallback and len(chunks) == 1:
         # the address was found only in the status fields, which say nothing more; the
         # report's words, naming no other address, are about this recipient (a piped
@@ -56,15 +57,25 @@ def _said(
 
 def _from_dsn(r: Reading) -> list[FailedRecipient]:
     text = r.text
-    chunks = dict(reversed(recipients(text, set()))) if text else {}
+    found = reversed(recipients(text, set())) if text else ()
+    chunks = {a.lower(): words for a, words in found}
     # the report's words are about its recipient only when it names one
     report = (text if len(text) < 4000 else "") if _named(r.parts.status_blocks) == 1 else ""
-    out = []
+    out: list[FailedRecipient] = []
+    # recipients the report states alike are judged once (a list's hundred refusals)
+    judged: dict[tuple[object, ...], FailedRecipient] = {}
     for group in r.parts.status_blocks:
         for block in group:
             rcpt = address(block.get("final-recipient") or block.get("original-recipient"))
-            if rcpt:
-                out.append(build(_said(block, rcpt, r, chunks, report)))
+            if not rcpt:
+                continue
+            said = _said(block, rcpt, r, chunks, report)
+            key = (*said[1:], len(rcpt))  # build reads the address only for its length
+            if key not in judged:
+                judged[key] = build(said)
+            out.append(dataclasses.replace(judged[key], recipient=rcpt))
+            if len(out) >= MAX_RECIPIENTS:
+                return out
     return out
 
 
@@ -87,3 +98,16 @@ def delivery_status(r: Reading) -> Analysis | None:
     if not rcpts:
         return None
     return Analysis(_kind_from_actions(rcpts), tuple(rcpts), r.mid, r.subject)
+
+
+# RFC 6522: multipart/report's report-type names what the report is.
+_DSN_REPORT_TYPES = frozenset({"delivery-status", "global-delivery-status"})
+
+
+def declared_report(r: Reading) -> Analysis | None:
+    """A message that declares itself a delivery status report (RFC 6522 report-type) but
+    whose parts name no recipient we can read (Sendmail's "<<< No Message Collected >>>"
+    body, a truncated report): a bounce, with no recipient to count."""
+    if r.parts.report_type not in _DSN_REPORT_TYPES:
+        return None
+    return Analysis("bounce", (), r.mid, r.subject)

@@ -1,9 +1,10 @@
-"""Detectors for the messages that are not delivery failures, and for list notices.
+"""Detectors for feedback reports, and for list notices.
 
-Feedback reports (RFC 5965 ARF, SES complaints, Apple Mail's unsubscribe) and auto-replies
-(RFC 3834) are recognised as what they are, so that none counts as a bounce; a mailing-list
-manager's refusal of a post is a bounce of its own form. Each detector returns an
-``Analysis`` or None (not this form).
+Feedback reports (RFC 5965 ARF, its fields written into a text part, SES complaints,
+Microsoft's JMRP forwards, Apple Mail's unsubscribe) are recognised as what they are, so
+that none counts as a bounce; a mailing-list manager's refusal of a post is a bounce of its
+own form. Each detector returns an ``Analysis`` or None (not this form). The recipient
+side's automatic answers (auto-replies, challenges, MDNs) are in ``replies``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,6 @@ from mailrep.bounce.reasons import Reason
 from mailrep.bounce.recipient import Said, build
 from mailrep.bounce.text import ADDR
 
-_AUTOREPLY_SUBJECT = re.compile(
-    r"out of (?:the )?office|auto(?:matic)?[- ]?re(?:ply|sponse)|"
-    r"vacation|abwesenheit|away from",
-    re.I,
-)
 # fml, a mailing-list manager, stamps its own notices with X-MLServer; these two refuse a
 # post: the poster is not a member, or the list stopped a loop (a Message-ID seen before).
 _LIST_REFUSAL = re.compile(r"are not (?:a )?member|loop alert", re.I)
@@ -32,21 +28,47 @@ def _not_a_failure(who: str, words: str, reason: Reason) -> FailedRecipient:
     return FailedRecipient(who, None, None, None, words, None, reason, reason.cause, False, None)
 
 
+# Microsoft's Junk Mail Reporting Program (JMRP) forwards a complaint from this address,
+# the complained-of message attached ("RFC822 Attachment" format), or as is ("Original"
+# format); either way the complaining mailbox is named in X-HmXmrOriginalRecipient.
+_JMRP_SENDER = "staff@hotmail.com"
+_JMRP_FIELD = "X-HmXmrOriginalRecipient"
+
+
+def _jmrp_recipients(r: Reading) -> list[str]:
+    """The mailboxes a JMRP complaint names, or [] when the message is not one."""
+    named = [address(header(h, _JMRP_FIELD)) for h in (r.msg, *r.parts.original_headers)]
+    named = [a for a in named if a]
+    if named:
+        return named
+    if _JMRP_SENDER in address(r.sender).lower() and r.parts.original_headers:
+        return [address(header(h, "To")) for h in r.parts.original_headers[:1]]
+    return []
+
+
 def _complainants(r: Reading) -> list[str]:
     """The addresses a feedback report is about, in order, one each."""
     found = [address(a) for a in r.parts.feedback_rcpts]
     found += [address(b.get("original-rcpt-to")) for b in r.parts.feedback]
     if not any(found):
+        found = _jmrp_recipients(r)
+    if not any(found):
         for h in r.parts.original_headers:
             found = [address(header(h, "To"))]
             if found[0]:
                 break
-    return list(dict.fromkeys(a for a in found if a)) or [""]
+    unique: dict[str, str] = {}
+    for a in found:
+        if a:
+            unique.setdefault(a.lower(), a)
+    return list(unique.values()) or [""]
 
 
 def feedback_report(r: Reading) -> Analysis | None:
-    """RFC 5965 ARF (or an SES complaint): a recipient complained; not a bounce."""
-    if r.parts.report_type != "feedback-report" and not r.parts.feedback:
+    """RFC 5965 ARF (or an SES complaint, or a JMRP forward): a recipient complained; not a
+    bounce."""
+    arf = r.parts.report_type == "feedback-report" or r.parts.feedback
+    if not arf and not (r.parts.status_blocks == [] and _jmrp_recipients(r)):
         return None
     words = collapse(r.text, 2000)
     rcpts = tuple(_not_a_failure(a, words, Reason.FEEDBACK) for a in _complainants(r)[:200])
@@ -62,9 +84,7 @@ def list_refusal(r: Reading) -> Analysis | None:
     m = _FIRST_BRACKETED.search(r.text)
     if not m:
         return None
-    said = Said(
-        m.group(1).lower(), "failed", None, r.text, None, known=list_notice_reason(r.subject)
-    )
+    said = Said(m.group(1), "failed", None, r.text, None, known=list_notice_reason(r.subject))
     return Analysis("bounce", (build(said),), r.mid, r.subject)
 
 
@@ -75,19 +95,3 @@ def apple_unsubscribe(r: Reading) -> Analysis | None:
         return None
     rcpt = _not_a_failure(address(r.sender), collapse(r.text, 500), Reason.FEEDBACK)
     return Analysis("feedback", (rcpt,), r.mid, r.subject)
-
-
-def auto_reply(r: Reading) -> Analysis | None:
-    """RFC 3834 auto-replies (and the common vacation forms): not bounces."""
-    msg = r.msg
-    auto = header(msg, "Auto-Submitted").lower()
-    if not (
-        auto.startswith("auto-replied")
-        or header(msg, "X-Autoreply")
-        or header(msg, "X-Autorespond")
-        or _AUTOREPLY_SUBJECT.search(r.subject)
-        or header(msg, "Precedence").lower() == "auto_reply"
-    ):
-        return None
-    rcpt = _not_a_failure(address(r.sender), collapse(r.text, 500), Reason.VACATION)
-    return Analysis("autoreply", (rcpt,), r.mid, r.subject)

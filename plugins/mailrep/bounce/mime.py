@@ -8,6 +8,7 @@ tree into what analysis reads.
 from __future__ import annotations
 
 import contextlib
+import copy
 import email
 import email.message
 import re
@@ -20,6 +21,7 @@ MAX_TEXT = 256 * 1024
 
 ORIGINAL_TYPES = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
 STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+DISPOSITION_TYPES = ("message/disposition-notification", "message/global-disposition-notification")
 
 
 def parse(raw: bytes) -> email.message.Message:
@@ -99,6 +101,13 @@ _READ = frozenset(
         "x-nai-header",
         # Apple Mail's one-click unsubscribe message: an opt-out, i.e. feedback
         "x-apple-unsubscribe",
+        # RFC 3834 section 3.3: an automatic response goes out with a null return path
+        "return-path",
+        # Microsoft JMRP complaints forwarded "as is" name the complaining mailbox here
+        "x-hmxmroriginalrecipient",
+        # challenge-response systems' own stamps (Bluebottle, TMDA)
+        "x-bluebottle-request",
+        "x-delivery-agent",
     }
 )
 # A field line whose name is one of _READ (any case), with its continuation lines; searched
@@ -149,7 +158,9 @@ def _headers(head: bytes) -> email.message.Message:
 
 
 _KEPT = re.compile(
-    rb"\n(Message-ID|To|From|Content-Type|Subject):[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I
+    rb"\n(Message-ID|To|From|Content-Type|Subject|X-HmXmrOriginalRecipient):[ \t]*"
+    rb"(.*(?:\r?\n[ \t].*)*)",
+    re.I,
 )
 _UNFOLD = re.compile(rb"\r?\n[ \t]+")
 
@@ -220,8 +231,27 @@ def _build(raw: bytes, depth: int, budget: list[int]) -> email.message.Message:
     return msg
 
 
+# Encoded text read of one part: base64 needs 4/3 of the text it carries, quoted-printable
+# at most 3x. Decoding the whole of a 4 MiB attachment to keep its first MAX_TEXT would
+# cost time and memory for nothing.
+_ENCODED_LIMIT = 4 * MAX_TEXT
+
+
+def _shortened(part: email.message.Message) -> email.message.Message:
+    """The part with at most _ENCODED_LIMIT characters of payload, cut at a line end (a
+    base64 line holds whole 4-character groups), so decoding costs what is kept."""
+    payload = part.get_payload()
+    if not isinstance(payload, str) or len(payload) <= _ENCODED_LIMIT:
+        return part
+    short = copy.copy(part)
+    head = payload[:_ENCODED_LIMIT]
+    short.set_payload(head.rpartition("\n")[0] or head)
+    return short
+
+
 def decode_part(part: email.message.Message) -> str:
     """The part's payload as text: transfer encoding undone, charset applied leniently."""
+    part = _shortened(part)
     try:
         data = part.get_payload(decode=True)
     except Exception:

@@ -35,7 +35,9 @@ class FailedRecipient:
 class Analysis:
     """What one message is, and for bounces, who failed and why."""
 
-    kind: str  # bounce | delay | feedback | success | autoreply | not-bounce
+    # bounce | delay | feedback | success | autoreply | challenge | mdn | not-bounce; only
+    # "bounce" is counted (tally.summarise)
+    kind: str
     recipients: tuple[FailedRecipient, ...]
     original_message_id: str | None
     subject: str = ""

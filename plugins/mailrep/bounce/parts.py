@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from mailrep.bounce.mime import (
+    DISPOSITION_TYPES,
     MAX_DEPTH,
     MAX_PARTS,
     MAX_TEXT,
@@ -41,6 +42,7 @@ _ORIGINAL_MARKERS = (
     r"|-+ ?(?:The )?(?:original|returned) (?:message|headers)"
     r"|-+ ?Original Message ?-+"
     r"|The header of the original message is following"
+    r"|The first \d+ lines of (?:your|the) original message follow"
     r"|Content-Type: message/rfc822"
     r")"
 )
@@ -75,6 +77,7 @@ class Parts:
     status_blocks: list[list[dict[str, str]]] = field(default_factory=list)
     feedback: list[dict[str, str]] = field(default_factory=list)
     feedback_rcpts: list[str] = field(default_factory=list)
+    dispositions: list[dict[str, str]] = field(default_factory=list)  # RFC 8098 MDN fields
     original_headers: list[email.message.Message] = field(default_factory=list)
     original_text: str = ""
 
@@ -158,6 +161,21 @@ def _embedded_status(text: str) -> list[dict[str, str]]:
     return [b for b in blocks if "final-recipient" in b or "reporting-mta" in b]
 
 
+# RFC 5965 section 3.1: the three fields every feedback report carries.
+_FEEDBACK_TYPE = re.compile(r"\nFeedback-Type:", re.I)
+_ARF_REQUIRED = re.compile(r"\n(?:User-Agent|Version):", re.I)
+
+
+def _embedded_feedback(text: str) -> list[dict[str, str]]:
+    """ARF fields written into a text part (a report whose feedback part lost its type)."""
+    lines = "\n" + text
+    m = _FEEDBACK_TYPE.search(lines)
+    if m is None or not _ARF_REQUIRED.search(lines, m.start(), m.start() + 4096):
+        return []
+    blocks = field_blocks(text[m.start() : m.start() + 16 * 1024])
+    return [b for b in blocks if "feedback-type" in b][:1]
+
+
 _HEADER_LINES = re.compile(r"\A(?:[!-9;-~]+:[^\n]*\n(?:[ \t][^\n]*\n)*){3}")
 
 
@@ -235,6 +253,10 @@ def _text(part: email.message.Message, ctype: str, out: Parts) -> None:
     embedded = _embedded_status(text)
     if embedded:
         out.status_blocks.append(embedded)
+    elif "eedback-" in text:
+        feedback = _embedded_feedback(text)
+        out.feedback.extend(feedback)
+        out.feedback_rcpts.extend(_ORIGINAL_RCPT_TO.findall(text) if feedback else ())
     diag, original = cut_original(text)
     out.texts.append(diag)
     if original:
@@ -257,6 +279,8 @@ def _walk(part: email.message.Message, depth: int, out: Parts, budget: list[int]
         out.status_blocks.append(field_blocks(_status_text(part)))
     elif ctype == "message/feedback-report":
         _feedback(part, out)
+    elif ctype in DISPOSITION_TYPES:
+        out.dispositions.extend(field_blocks(_status_text(part)))
     elif ctype in ORIGINAL_TYPES:
         _original(part, out)
     elif part.is_multipart():

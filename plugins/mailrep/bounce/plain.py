@@ -67,7 +67,7 @@ def _recipient_lines(r: Reading, sure: bool) -> Found:
     # The bounce goes to the original sender; a reply quoting that address ("550 5.2.0
     # <sender@...> From: domain is invalid") belongs to the recipient above it, unless the
     # sender is the only address named (mail to oneself).
-    skip = {address(r.sender)}
+    skip = {address(r.sender).lower()}
     own = address(header(r.msg, "To")).lower()
     found = recipients(r.text, skip | {own}, sure=sure)
     if not found and own:
@@ -144,10 +144,11 @@ def plain_bounce(r: Reading) -> Analysis | None:
         return Said(a, action, None, d, find_remote_host(d), before, r.gateway)
 
     rcpts = [build(said(a, d)) for a, d in found]
-    if len(found) == 1 and rcpts[0].reason is Reason.ONHOLD and len(text) < 4000:
-        # the lines after the only address name no cause (a "Message details" list); a
-        # short report's words above it say why (Verizon: "Error: Invalid user address ...
-        # no such user here")
+    if len(found) == 1 and rcpts[0].reason is Reason.ONHOLD:
+        # the lines after the only address name no cause (a "Message details" list); the
+        # report's lead above it says why (Verizon: "Error: Invalid user address ... no
+        # such user here"), however long the report runs on below (only its first 2000
+        # characters are read)
         a, d = found[0]
         rcpts = [build(Said(a, action, None, text, find_remote_host(d), "", r.gateway))]
     return Analysis("delay" if delayed else "bounce", tuple(rcpts), r.mid, r.subject)

@@ -7,6 +7,7 @@ field blocks here, so the detectors see one shape.
 
 from __future__ import annotations
 
+import email.header
 import email.message
 import re
 from dataclasses import dataclass
@@ -38,12 +39,12 @@ _GATEWAY_WORDS = (
 
 
 def address(value: str | None) -> str:
-    """The address in a field value ("rfc822; <a@b>", "Name <a@b>"), lower-cased."""
+    """The address in a field value ("rfc822; <a@b>", "Name <a@b>"), as written there."""
     if not value:
         return ""
     v = value.split(";", 1)[-1].strip()
     m = _ADDRESS.search(v)
-    return (m.group(0) if m else v).strip(".").lower()
+    return (m.group(0) if m else v).strip(".")
 
 
 def header(msg: email.message.Message, name: str) -> str:
@@ -51,6 +52,16 @@ def header(msg: email.message.Message, name: str) -> str:
         return str(msg.get(name, "") or "")
     except Exception:
         return ""
+
+
+def decoded(value: str) -> str:
+    """A header value with its RFC 2047 encoded words decoded (leniently), for matching."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(email.header.make_header(email.header.decode_header(value)))
+    except Exception:
+        return value
 
 
 def collapse(text: str, limit: int) -> str:
@@ -99,6 +110,11 @@ class Reading:
     text: str  # the diagnostic parts, decoded, the returned original cut off
     mid: str | None  # the original message's Message-ID
     depth: int  # how many forwarded reports deep (see analysis.forwarded_report)
+
+    @property
+    def subject_text(self) -> str:
+        """The subject with RFC 2047 encoded words decoded: what a person reads."""
+        return decoded(self.subject)
 
     def gateway(self) -> bool:
         """Read the header block only if a rule asks (see reason._filtered_not_unknown)."""

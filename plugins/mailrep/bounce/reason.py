@@ -12,86 +12,43 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
+from mailrep.bounce.codes import (
+    EXACT_DETAILS,
+    reason_from_status,
+    reason_from_subject,
+    specific,
+)
 from mailrep.bounce.reasons import Reason
-from mailrep.bounce.rules import BARE_REFUSAL, names_system_fault, reason_from_text
+from mailrep.bounce.rules import (
+    BARE_REFUSAL,
+    MAILBOX_REFUSED,
+    names_system_fault,
+    reason_from_text,
+)
 from mailrep.bounce.stage import smtp_stage
 from mailrep.bounce.text import unfold_reply
 
 R = Reason
 
-# RFC 3463 detail codes with a single meaning, independent of the text.
-_STATUS_REASON: dict[str, Reason] = {
-    "1.1": R.USERUNKNOWN,
-    "1.0": R.USERUNKNOWN,
-    "1.2": R.HOSTUNKNOWN,
-    "1.3": R.USERUNKNOWN,
-    "1.4": R.USERUNKNOWN,
-    "1.6": R.HASMOVED,
-    "1.7": R.REJECTED,
-    "1.8": R.REJECTED,
-    "1.10": R.NOTACCEPT,
-    "2.1": R.SUSPEND,
-    "2.2": R.MAILBOXFULL,
-    "2.3": R.EXCEEDLIMIT,
-    "2.4": R.SYSTEMERROR,
-    "3.0": R.SYSTEMERROR,
-    "3.1": R.SYSTEMFULL,
-    "3.2": R.NOTACCEPT,
-    "3.3": R.SYSTEMERROR,
-    "3.4": R.MESGTOOBIG,
-    "3.5": R.SYSTEMERROR,
-    "4.0": R.NETWORKERROR,
-    "4.1": R.NETWORKERROR,
-    "4.2": R.NETWORKERROR,
-    "4.3": R.SYSTEMERROR,
-    "4.4": R.HOSTUNKNOWN,
-    "4.5": R.NETWORKERROR,
-    "4.6": R.NETWORKERROR,
-    "4.7": R.EXPIRED,
-    "5.0": R.SYNTAXERROR,
-    "5.1": R.SYNTAXERROR,
-    "5.2": R.SYNTAXERROR,
-    "5.3": R.EXCEEDLIMIT,
-    "5.4": R.SYNTAXERROR,
-    "6.0": R.CONTENTERROR,
-    "6.1": R.CONTENTERROR,
-    "6.9": R.CONTENTERROR,
-    "7.0": R.SECURITYERROR,
-    "7.1": R.SECURITYERROR,
-    "7.2": R.AUTHFAILURE,
-    "7.5": R.SECURITYERROR,
-    "7.6": R.SECURITYERROR,
-    "7.7": R.SECURITYERROR,
-    "7.9": R.SECURITYERROR,
-    "7.13": R.SUSPEND,
-    "7.23": R.AUTHFAILURE,
-    "7.24": R.AUTHFAILURE,
-    "7.25": R.REQUIREPTR,
-    "7.26": R.AUTHFAILURE,
-    "7.27": R.NOTACCEPT,
+# The words that may overrule an exact code: only causes of another kind than the code's.
+# A 5.1.1 ("bad destination mailbox address") whose words say the mailbox is full, the
+# message too big, the client blocked, the mailbox moved or filtered; a 5.2.3 ("message
+# length exceeds administrative limit", a sibling of 5.2.2 in RFC 3463's mailbox subject)
+# whose words say the mailbox quota is used up ("the user's maildir has overdrawn his
+# diskspace quota").
+_OVERRULE: dict[str, frozenset[Reason]] = {
+    "1.1": frozenset({R.MAILBOXFULL, R.MESGTOOBIG, R.BLOCKED, R.FILTERED, R.HASMOVED}),
+    "2.3": frozenset({R.MAILBOXFULL}),
 }
-# Codes whose meaning is exact beat loose words.
-_EXACT_DETAILS = frozenset(
-    {"1.1", "2.2", "1.2", "1.6", "7.25", "7.26", "7.23", "2.3", "3.4", "1.7", "1.8"}
-)
-# The only causes whose words overrule a 5.1.1: of another kind than "no such address".
-_OVERRULE_X11 = frozenset({R.MAILBOXFULL, R.BLOCKED, R.FILTERED, R.HASMOVED})
+# A 5.1.1 whose words name the account's state outright ("550 5.1.1 [SUSPEND] Mailbox
+# currently suspended"): Sisimai's Suspend. Not "inactive" (iCloud's "5.1.1 inactive email
+# address" is an address no longer served: userunknown).
+_SUSPENDED = re.compile(r"\bsuspend(?:ed)?\b", re.I)
 
 # RFC 3464's three, and Postfix's "deliverable": its answer to an address verification
 # ("sendmail -bv"), saying the address would be delivered
 SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded", "deliverable"})
 _DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
-
-
-def reason_from_status(status: str | None) -> Reason | None:
-    if not status:
-        return None
-    parts = status.split(".")
-    if len(parts) != 3:
-        return None
-    if parts[0] == "2":
-        return R.DELIVERED
-    return _STATUS_REASON.get(f"{parts[1]}.{parts[2]}")
 
 
 # Replies that state the address itself is invalid or has no account: a user-unknown
@@ -215,6 +172,10 @@ def classify(
         return R.FILTERED
     if stage == "CONN" and reason in _BLOCKED_AT_CONNECTION:
         return R.BLOCKED
+    # RFC 5321's generic "mailbox unavailable" in answer to RCPT TO: the address (Sisimai's
+    # UserUnknown is a recipient refused at RCPT; its Filtered, one refused after DATA)
+    if stage == "RCPT" and reason is R.FILTERED and reason_from_text(text) == MAILBOX_REFUSED:
+        return R.USERUNKNOWN
     if reason is R.HOSTUNKNOWN and _lookup_failed_for_now(status, text):
         return R.NETWORKERROR
     if stage == "MAIL" and reason in _REJECTED_AT_MAIL:
@@ -242,14 +203,15 @@ _DELAY_CAUSES = frozenset(
 def _from_exact_status(status: str, text: str) -> Reason | None:
     """The reason an exact code states (see ``_EXACT_DETAILS``), or None."""
     detail = ".".join(status.split(".")[1:])
-    if detail not in _EXACT_DETAILS:
+    if detail not in EXACT_DETAILS:
         return None
-    # only a 5.1.1's words can overrule its code, and only with a cause of another kind:
-    # "5.1.1 inactive email address" (iCloud) is still an address not served
-    if detail == "1.1":
+    overrule = _OVERRULE.get(detail)
+    if overrule:
         by_text = reason_from_text(text)
-        if isinstance(by_text, Reason) and by_text in _OVERRULE_X11:
+        if isinstance(by_text, Reason) and by_text in overrule:
             return by_text
+        if detail == "1.1" and _SUSPENDED.search(text):
+            return R.SUSPEND
     return reason_from_status(status)
 
 
@@ -268,13 +230,20 @@ def _classify(status: str | None, text: str, action: str | None = None) -> Reaso
         # host"), and without one a refusal is taken as of the sender (Sisimai's "rejected")
         policy = status.split(".")[1:2] == ["7"] if status else False
         r = (reason_from_status(status) if policy else None) or R.REJECTED
+    elif found == MAILBOX_REFUSED:
+        # the mailbox refused, naming no cause: a specific status says more than the words.
+        # Microsoft's consumer mail (Outlook.com, Hotmail) answers an address that does not
+        # exist "550 5.5.0 Requested action not taken: mailbox unavailable" (SpamResource,
+        # "Microsoft: Multiple types of invalid user bounces", 2023)
+        unknown = (status or "").endswith(".5.0")
+        r = specific(status) or (R.USERUNKNOWN if unknown else R.FILTERED)
     if action and action.lower() == "delayed":
         # still queued: a named cause (full mailbox, no route) beats the generic "expired"
         return r if r is not None and r in _DELAY_CAUSES else R.EXPIRED
     if r:
         return r
     # Sisimai's "onhold": a bounce whose words and code are too thin to judge.
-    return reason_from_status(status) or R.ONHOLD
+    return reason_from_status(status) or reason_from_subject(status) or R.ONHOLD
 
 
 # Reasons too vague to stand beside a delivery program's failure (see ``decide``).

@@ -42,6 +42,12 @@ class Said(NamedTuple):
     known: Reason | None = None  # the report's form names the reason (see list notices)
 
 
+def _collapse(words: str) -> str:
+    """At most 2000 characters of words, whitespace runs as one space. The input is cut
+    first (a run of whitespace longer than 6000 characters is not words)."""
+    return _SPACES.sub(" ", words[:8000]).strip()[:2000]
+
+
 def _remote_wins(status: str | None, remote: str, action: str | None) -> bool:
     """Is the remote server's own code better than the Status the reporting MTA wrote?"""
     if not status:
@@ -91,9 +97,9 @@ def build(said: Said) -> FailedRecipient:
     # RFC 3464 lets a comment follow the Status code: "5.2.1 (mailbox disabled, ...)"
     given = said.status
     comment = given[given.find("(") :] if given and "(" in given else ""
-    diag = _SPACES.sub(" ", said.diagnostic).strip()[:2000]
+    diag = _collapse(said.diagnostic)
     if len(diag) <= len(said.address) + 4 and said.context:
-        diag = _SPACES.sub(" ", said.context).strip()[:2000]
+        diag = _collapse(said.context)
     status = None if said.known else choose_status(given, diag, said.action)
     code = find_replycode(diag)
     citation = cite(diag)

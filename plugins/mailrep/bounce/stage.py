@@ -12,19 +12,27 @@ _DATA_STAGE = re.compile(
     # names no recipient: it answers DATA, which is for all of them
     # (au/EZweb refuses so; Sendmail transcripts of the same reply
     # show ">>> DATA")
-    r"\b[45]\d\d:? : "
+    r"\b[45]\d\d:? : |"
+    # qmail-remote's words for a refusal of the message itself; 1&1/GMX name the message
+    # text "TEXT" ("SMTP error from remote server for TEXT command")
+    r"failed after i sent the message|for text command"
 )
 _CONN_STAGE = re.compile(
     r"after (?:initial connection|ehlo|helo)|in reply to (?:ehlo|helo)|"
     r"greeting"
 )
-_SENDER_STAGE = re.compile(r"after mail from|in reply to mail from|mail from command")
+_SENDER_STAGE = re.compile(
+    r"after mail from|in reply to mail from|mail from command|does not like sender|"
+    r"for mail command"
+)
 # Words that place a refusal at RCPT TO: Postfix "(in reply to RCPT TO command)" and
 # "Recipient address rejected", Exim "after RCPT TO", GMX "after RCPT command", Yahoo's
-# "[RCPT_TO]" tag.
+# "[RCPT_TO]" tag, qmail-remote's "<host> does not like recipient" (its words for a
+# refused RCPT, as "does not like sender" for MAIL and "failed after I sent the message"
+# for DATA).
 _RCPT_STAGE = re.compile(
     r"after rcpt|in reply to rcpt|rcpt to command|rcpt command|"
-    r"\[rcpt_to\]|recipient address rejected"
+    r"\[rcpt_to\]|recipient address rejected|does not like recipient"
 )
 _FIRST_ERROR = re.compile(r"^<<< ?[45]\d\d", re.M)
 _COMMANDS = re.compile(r"^>>> ?([A-Za-z]+)", re.M)

@@ -11,11 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-ADDR = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+# RFC 5321 Dot-string local part (no leading dot), then a domain of at least two labels.
+ADDR = (
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-][A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]*"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+)
 _RCPT_LINE = re.compile(
     r"^[ \t]*(?:>>> ?|<<< ?)?"
-    r"(?:(?:original[- ]|final[- ])?recipient(?: address)?:?[ \t]*|"
-    r"rcpt to:?[ \t]*|\d+\.[ \t]+|[*-][ \t]+|[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?)?"
+    # a keyword needs a separator: "Recipient: a@b", never the "recipient" of
+    # "recipient.one@example.test"
+    r"(?:(?:original[- ]|final[- ])?recipient(?: address)?(?::[ \t]*|[ \t]+)|"
+    r"rcpt to(?::[ \t]*|[ \t]+)|\d+\.[ \t]+|[*-][ \t]+|[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?)?"
     r"(?:rfc822;[ \t]*)?[\"']?<?(" + ADDR + r")>?[\"']?"
     r"[ \t]*(?::|\.\.\.|\(|-|\r?$|<|[ \t])",  # CRLF texts: "\r" before the line end
     re.IGNORECASE | re.MULTILINE,
@@ -133,8 +139,8 @@ def _hits(text: str, skip: set[str], sure: bool) -> list[tuple[str, int]]:
     """(address, where its words start) of each recipient line, in order."""
     hits: list[tuple[str, int]] = []
     for m in _recipient_lines(text):
-        addr = m.group(1).strip(".").lower()
-        if addr in skip:
+        addr = m.group(1).strip(".")
+        if addr.lower() in skip:
             continue
         hits.append((addr, m.start()))
         if len(hits) > MAX_RECIPIENTS * 4:
@@ -144,15 +150,16 @@ def _hits(text: str, skip: set[str], sure: bool) -> list[tuple[str, int]]:
         # An address lies within one line and holds one "@": none starts above the line of
         # the first "@".
         for m in _ANY_ADDR.finditer(text, text.rfind("\n", 0, max(text.find("@"), 0)) + 1):
-            addr = (m.group(1) or m.group(2)).strip(".").lower()
-            if addr not in skip:
+            addr = (m.group(1) or m.group(2)).strip(".")
+            if addr.lower() not in skip:
                 hits.append((addr, max(0, m.start() - 300)))
                 break
     return hits
 
 
 def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str, str]]:
-    """(address, diagnostic) pairs in order, one per distinct address.
+    """(address, diagnostic) pairs in order, one per distinct address (compared without
+    case; each kept as the report first writes it). ``skip`` holds lower-cased addresses.
 
     Without a recipient line, the first address is taken only when SMTP words back it up,
     or when the caller is ``sure`` the message is a bounce (sender, subject and wording).
@@ -169,13 +176,16 @@ def recipients(text: str, skip: set[str], sure: bool = False) -> list[tuple[str,
     seen: set[str] = set()
     for addr, start, stop in spans:
         chunk = text[start : min(stop, start + CHUNK_LIMIT)]
-        if addr in seen:
+        key = addr.lower()
+        if key in seen:
             # a second mention (e.g. "550 5.1.1 <a@b>... User unknown") adds its words
+            # (the words kept stay within CHUNK_LIMIT: an address named a thousand times
+            # must not cost a thousand chunks)
             for j, (a, d) in enumerate(out):
-                if a == addr:
-                    out[j] = (a, d + "\n" + chunk)
+                if a.lower() == key and len(d) < CHUNK_LIMIT:
+                    out[j] = (a, (d + "\n" + chunk)[:CHUNK_LIMIT])
             continue
-        seen.add(addr)
+        seen.add(key)
         out.append((addr, chunk))
         if len(out) >= MAX_RECIPIENTS:
             break

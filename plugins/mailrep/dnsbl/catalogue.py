@@ -123,11 +123,35 @@ class Zone(NamedTuple):
 
 
 class Catalogue:
-    """All known zones by name, in catalogue order."""
+    """All known zones by name, in catalogue order, and the domains whose every zone is dead.
 
-    def __init__(self, zones: dict[str, Zone] | None = None, selects: bool = False) -> None:
+    A list operator that closes takes all its zones with it, named in our catalogue or not:
+    SORBS alone ran dozens (``aspews.ext.sorbs.net``, ``l2.spews.dnsbl.sorbs.net``, ...), and
+    a stale configuration names any of them. ``dead_domains`` (domain -> reason) makes every
+    zone under such a domain dead without listing each one.
+    """
+
+    def __init__(
+        self,
+        zones: dict[str, Zone] | None = None,
+        selects: bool = False,
+        dead_domains: dict[str, str] | None = None,
+    ) -> None:
         self.zones = dict(zones or {})
         self.selects = selects  # a check_rbl list: its zones are the ones to check
+        self.dead_domains = dict(dead_domains or {})
+
+    def dead_reason(self, name: str) -> str:
+        """Why the zone ``name`` is dead: its own entry says so (an entry is authoritative),
+        or, for a zone the catalogue does not name, its domain's; "" if alive."""
+        key = name.strip().rstrip(".").lower()
+        known = self.zones.get(key)
+        if known is not None:
+            return known.dead
+        for domain, reason in self.dead_domains.items():
+            if key == domain or key.endswith("." + domain):
+                return reason
+        return ""
 
     def defaults(self) -> list[Zone]:
         return [z for z in self.zones.values() if z.default and not z.dead]
@@ -144,14 +168,15 @@ class Catalogue:
             test_listed="127.0.0.2",
             test_clean="127.0.0.1",
             rules=GENERIC_RULES,
+            dead=self.dead_reason(key),
         )
 
     def merge(self, other: Catalogue, replace_all: bool = False) -> Catalogue:
         if replace_all:
-            return Catalogue(dict(other.zones))
+            return Catalogue(dict(other.zones), dead_domains=other.dead_domains)
         merged = dict(self.zones)
         merged.update(other.zones)
-        return Catalogue(merged)
+        return Catalogue(merged, dead_domains={**self.dead_domains, **other.dead_domains})
 
 
 #: For zones we know nothing about (named on the command line, in a check_rbl .ini, or a
@@ -183,11 +208,11 @@ GENERIC_RULES = (
 def parse_toml(text: str, origin: str) -> Catalogue:
     """A catalogue in mailrep's TOML format, read strictly by :mod:`~mailrep.dnsbl.zone_toml`."""
     try:
-        entries = zone_toml.parse(text, origin)
+        entries, dead_domains = zone_toml.parse_document(text, origin)
     except zone_toml.ZoneFileError as exc:
         raise CatalogueError(str(exc)) from None
     zones = [_zone(entry, origin) for entry in entries]
-    return Catalogue({z.name: z for z in zones})
+    return Catalogue({z.name: z for z in zones}, dead_domains=dead_domains)
 
 
 def _zone(entry: dict[str, Any], origin: str) -> Zone:
@@ -230,7 +255,7 @@ def parse_check_rbl_ini(text: str, origin: str, base: Catalogue) -> Catalogue:
                 zones[name] = known._replace(origin=origin)
     if not zones:
         raise CatalogueError(f"{origin}: no server= lines found")
-    return Catalogue(zones, selects=True)
+    return Catalogue(zones, selects=True, dead_domains=base.dead_domains)
 
 
 def load_default() -> Catalogue:
@@ -250,21 +275,43 @@ def load_file(path: str, base: Catalogue) -> Catalogue:
     return parse_check_rbl_ini(text, path, base)
 
 
+class Selection(NamedTuple):
+    """The zones a run checks, and the dead ones it left out (only when told to skip them)."""
+
+    zones: list[Zone]
+    skipped_dead: list[Zone]
+
+
+def select_zones(
+    catalogue: Catalogue,
+    requested: Iterable[str],
+    excluded: Iterable[str],
+    *,
+    skip_dead: bool = False,
+) -> Selection:
+    """The zones of this run: the requested ones (or the defaults) minus the excluded.
+
+    A dead list that answers for every query would make every host look listed, and one
+    that answers nothing hides real listings, so a dead zone is never queried. A zone the
+    user named himself (``-z``) is refused with the reason: he can fix his command line. A
+    file written for another tool (Debian's check_rbl.ini names 23 dead lists) is used as it
+    is: with ``skip_dead`` its dead zones are left out and returned, to be named once.
+    """
+    names = [n.strip().rstrip(".").lower() for n in requested if n.strip()]
+    zones = [catalogue.get(n) for n in dict.fromkeys(names)] if names else catalogue.defaults()
+    dead = [z for z in zones if z.dead]
+    if dead and not skip_dead:
+        z = dead[0]
+        raise CatalogueError(f"{z.name} is a dead list ({z.dead}); remove it from your zones")
+    drop = {n.strip().rstrip(".").lower() for n in excluded}
+    live = [z for z in zones if z.name not in drop and not z.dead]
+    return Selection(live, [z for z in dead if z.name not in drop])
+
+
 def select(
     catalogue: Catalogue,
     requested: Iterable[str],
     excluded: Iterable[str],
 ) -> list[Zone]:
-    """The zones of this run: the requested ones (or the defaults) minus the excluded.
-
-    A dead zone is refused with the reason: a dead list that answers for every query
-    would make every host look listed, and one that answers nothing hides real listings.
-    """
-    names = [n.strip().rstrip(".").lower() for n in requested if n.strip()]
-    zones = [catalogue.get(n) for n in dict.fromkeys(names)] if names else catalogue.defaults()
-    dead = [z for z in zones if z.dead]
-    if dead:
-        z = dead[0]
-        raise CatalogueError(f"{z.name} is a dead list ({z.dead}); remove it from your zones")
-    drop = {n.strip().rstrip(".").lower() for n in excluded}
-    return [z for z in zones if z.name not in drop]
+    """:func:`select_zones` for zones the user named: a dead one is refused."""
+    return select_zones(catalogue, requested, excluded).zones

@@ -165,6 +165,7 @@ class BlocklistConfig(NamedTuple):
     zones: list[Zone]
     settings: LookupSettings
     catalogue: Catalogue
+    skipped_dead: tuple[Zone, ...] = ()  # dead zones a check_rbl file named, left out
 
 
 def resolver_for(settings: LookupSettings) -> StubResolver:

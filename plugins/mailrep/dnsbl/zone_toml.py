@@ -82,6 +82,12 @@ def parse(text: str, origin: str) -> list[dict[str, Any]]:
     (normalised), ``kinds`` (a frozenset), ``rules`` (RuleFields, or None when the zone
     gives no ``answers``), ``unmatched`` (a meaning or None), the test entries (defaults
     filled in per kind) and the other keys as given. Raises :class:`ZoneFileError`."""
+    return parse_document(text, origin)[0]
+
+
+def parse_document(text: str, origin: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The ``[[zone]]`` tables (as :func:`parse` gives them) and the ``[[dead_domain]]``
+    tables (domain -> reason: every zone under the domain is dead), both checked."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -89,7 +95,29 @@ def parse(text: str, origin: str) -> list[dict[str, Any]]:
     entries = data.get("zone", [])
     if not isinstance(entries, list):
         raise ZoneFileError(f"{origin}: expected [[zone]] tables, not 'zone = ...'")
-    return [_zone(entry, origin, number) for number, entry in enumerate(entries, 1)]
+    zones = [_zone(entry, origin, number) for number, entry in enumerate(entries, 1)]
+    return zones, _dead_domains(data.get("dead_domain", []), origin)
+
+
+def _dead_domains(entries: object, origin: str) -> dict[str, str]:
+    if not isinstance(entries, list):
+        raise ZoneFileError(f"{origin}: expected [[dead_domain]] tables, not 'dead_domain = ...'")
+    found: dict[str, str] = {}
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or set(entry) != {"domain", "dead"}:
+            raise ZoneFileError(
+                f"{origin}: [[dead_domain]] #{number} needs exactly 'domain' and 'dead'"
+            )
+        domain, reason = entry["domain"], entry["dead"]
+        if not isinstance(domain, str) or not isinstance(reason, str) or not reason.strip():
+            raise ZoneFileError(
+                f"{origin}: [[dead_domain]] #{number}: 'domain' and 'dead' must be strings"
+            )
+        name = domain.strip().rstrip(".").lower()
+        if not name:
+            raise ZoneFileError(f"{origin}: [[dead_domain]] #{number} has an empty domain")
+        found[name] = reason.strip()
+    return found
 
 
 def _syntax_message(message: str, origin: str) -> str:

@@ -56,7 +56,10 @@ def _remember(
         return history.merge(doc, facts.sightings, facts.complete, code, now)
 
     done = state.update(path, merge, wait)
-    return _Kept(done.result, done.saved, path, done.notes)
+    notes = list(done.notes)
+    if done.first and done.result is not None and done.result.new:
+        notes.insert(0, f"state: no earlier state in {path}: listings are dated from this run")
+    return _Kept(done.result, done.saved, path, notes)
 
 
 def _stamp(entry: Entry | None) -> str | None:
@@ -154,3 +157,29 @@ def finish(
     quiet = bool(getattr(args, "only_changes", False))
     silent = quiet and kept.memory is not None and kept.saved is True and not kept.memory.changed
     return Finished(lines, extra, text, silent)
+
+
+class After(NamedTuple):
+    """What run() adds to what it prints: long-output lines and emit's keywords."""
+
+    lines: list[str]
+    kw: dict[str, Any]  # emit's extra, exposition and output
+
+
+def after_run(
+    prog: str,
+    args: argparse.Namespace | None,
+    state: int,
+    facts: Callable[[], Any] | None,
+    extra: dict[str, Any],
+    fmt: str,
+    started: float,
+    timeout: float | None,
+) -> After:
+    """Remember the run (aftercheck.finish); exit 0 quietly when --only-changes says so."""
+    left = (started + timeout - time.monotonic() - 0.05) if timeout else 1.0
+    done = finish(prog, args, state, facts, extra, fmt=fmt, wait=min(2.0, max(0.0, left)))
+    if done.silent:
+        raise SystemExit(0)
+    output = getattr(args, "output", None)
+    return After(done.lines, {"extra": done.extra, "exposition": done.exposition, "output": output})

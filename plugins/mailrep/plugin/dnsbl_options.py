@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mailrep.errors import CannotJudge
 from mailrep.plugin.runtime import nagios_range, positive_float, positive_int
+from mailrep.plugin.text import counted
 
 if TYPE_CHECKING:  # the lookup machinery is imported only when a check really runs
     from mailrep.dnsbl import catalogue as zonecat
@@ -55,13 +56,15 @@ def add_blocklist_options(
         default=[],
         metavar="ZONE",
         help="check this zone (repeatable; replaces the default set; -s/--server as in "
-        "check_rbl). Zones not in the catalogue are decoded by RFC 5782's generic rules",
+        "check_rbl). Zones not in the catalogue are decoded by RFC 5782's generic rules; a "
+        "dead zone is refused (UNKNOWN, with the reason)",
     )
     zones.add_argument(
         "--zones-file",
         metavar="FILE",
         help="a zone catalogue: mailrep's TOML format ([[zone]] tables, extends the built-in "
-        "one) or Debian check_rbl's .ini (server= lines, which become the zones checked)",
+        "one) or Debian check_rbl's .ini (server= lines, which become the zones checked unless "
+        "-z is given; its dead lists are skipped and named once in the long output)",
     )
     zones.add_argument(
         "--exclude-zone",
@@ -81,6 +84,13 @@ def add_blocklist_options(
         help=f"Spamhaus Data Query Service key: Spamhaus zones are queried as KEY.<zone>."
         f"dq.spamhaus.net (the key never appears in output). Prefer the {DQS_ENV} "
         "environment variable: argv is visible to every local user",
+    )
+    zones.add_argument(
+        "--dqs-key-file",
+        metavar="FILE",
+        help="file whose first line is the Spamhaus DQS key (the way to give it in an "
+        "--extra-opts file or a CheckCommand); --dqs-key wins over it, it over "
+        f"{DQS_ENV}",
     )
     dns = parser.add_argument_group("DNS")
     dns.add_argument(
@@ -186,37 +196,65 @@ def listing_dests(prefix: str = "") -> tuple[str, str]:
     return f"{key}_warning", f"{key}_critical"
 
 
-def catalogue_from(args: argparse.Namespace) -> tuple[zonecat.Catalogue, list[str]]:
+def dead_list_notes(config: BlocklistConfig) -> list[str]:
+    """One line naming the dead lists left out, with why (for the long output)."""
+    if not config.skipped_dead:
+        return []
+    reasons: dict[str, int] = {}
+    for zone in config.skipped_dead:
+        reasons[zone.dead] = reasons.get(zone.dead, 0) + 1
+    why = "; ".join(f"{reason} ({n})" for reason, n in reasons.items())
+    names = ", ".join(z.name for z in config.skipped_dead)
+    return [f"skipped {counted(len(config.skipped_dead), 'dead list')}: {names} — {why}"]
+
+
+class ZoneRequest(NamedTuple):
+    """The catalogue in force, the zone names to check, and whether a file named them."""
+
+    catalogue: zonecat.Catalogue
+    names: list[str]
+    from_file: bool
+
+
+def catalogue_from(args: argparse.Namespace) -> ZoneRequest:
     """The catalogue in force and the zone names the user asked for.
 
-    A check_rbl ``.ini`` names the zones to check (that is what it meant to check_rbl); a
-    TOML file extends the catalogue, and its ``default = true`` zones join the default set.
+    A check_rbl ``.ini`` names the zones to check (that is what it meant to check_rbl) unless
+    ``-z`` names them; a TOML file extends the catalogue, and its ``default = true`` zones
+    join the default set.
     """
     from mailrep.dnsbl import catalogue as zonecat
 
     catalogue = zonecat.load_default()
     requested = list(args.zones)
+    from_file = False
     if args.zones_file:
         user = zonecat.load_file(args.zones_file, catalogue)
-        if user.selects:
-            requested = requested or list(user.zones)
+        if user.selects and not requested:
+            requested, from_file = list(user.zones), True
         catalogue = catalogue.merge(user)
-    return catalogue, requested
+    return ZoneRequest(catalogue, requested, from_file)
 
 
 def blocklist_config(args: argparse.Namespace, deadline: float) -> BlocklistConfig:
+    """Zones and lookup settings; the dead zones of a check_rbl file are left out and named,
+    a dead zone given with ``-z`` is refused (UNKNOWN) as before."""
     from mailrep.dns.resolver import system_nameservers
     from mailrep.dnsbl import catalogue as zonecat
     from mailrep.dnsbl.lookup import BlocklistConfig, LookupSettings
 
-    catalogue, requested = catalogue_from(args)
-    zones = zonecat.select(catalogue, requested, args.exclude_zone)
+    request = catalogue_from(args)
+    catalogue = request.catalogue
+    selection = zonecat.select_zones(
+        catalogue, request.names, args.exclude_zone, skip_dead=request.from_file
+    )
+    zones = selection.zones
     if not zones:
         raise ConfigError("no zone left to check")
     nameservers = list(args.nameserver) or system_nameservers()
     if not nameservers:
         raise ConfigError("no nameserver: give --nameserver or fix /etc/resolv.conf")
-    key = args.dqs_key or os.environ.get(DQS_ENV) or None
+    key = args.dqs_key or _dqs_key_from(args.dqs_key_file) or os.environ.get(DQS_ENV) or None
     settings = LookupSettings(
         nameservers=nameservers,
         query_timeout=min(args.query_timeout, max(0.1, deadline - time.monotonic())),
@@ -225,15 +263,30 @@ def blocklist_config(args: argparse.Namespace, deadline: float) -> BlocklistConf
         dqs_key=key,
         self_test=args.self_test,
     )
-    return BlocklistConfig(zones, settings, catalogue)
+    return BlocklistConfig(zones, settings, catalogue, tuple(selection.skipped_dead))
+
+
+def _dqs_key_from(path: str | None) -> str | None:
+    """The key in the first line of ``path``; an unreadable or empty file is UNKNOWN."""
+    if not path:
+        return None
+    from mailrep.mail.credentials import load_password
+
+    try:
+        return load_password(path, None, DQS_ENV)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the DQS key file {path}: {exc.strerror or exc}") from None
 
 
 def catalogue_listing(catalogue: zonecat.Catalogue) -> str:
-    """``--list-zones``: one zone a line, default set first, dead ones last."""
+    """``--list-zones``: one zone a line, default set first, dead ones last. A user's
+    catalogue is outside text too: its control characters are removed."""
+    from mailrep.plugin.text import printable
+
     lines = ["default  zone                             kinds        description"]
     ordered = sorted(catalogue.zones.values(), key=lambda z: (not z.default, bool(z.dead), z.name))
     for z in ordered:
         mark = "dead" if z.dead else "yes" if z.default else "-"
         desc = z.dead if z.dead else z.description
         lines.append(f"{mark:<8} {z.name:<32} {','.join(sorted(z.kinds)):<12} {desc}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"

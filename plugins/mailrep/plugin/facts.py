@@ -78,9 +78,15 @@ def of_blocklist(resource: BlocklistResource) -> Facts:
     return Facts(report_sightings(report), False, families)
 
 
-def of_relay_chain(resource: RelayChainResource, round_trip: bool) -> Facts:
+def of_relay_chain(resource: RelayChainResource) -> Facts:
+    """A round trip is one whose message arrived (a delivery time) or did not: only then is
+    there a ``delivered`` metric."""
     exam = resource.exam
-    delivered = (resource.not_delivered is None and exam is not None) if round_trip else None
+    delivered: bool | None = None
+    if resource.not_delivered is not None:
+        delivered = False
+    elif exam is not None and exam.delivery is not None:
+        delivered = True
 
     def families(since: Mapping[str, Entry]) -> list[Family]:
         from mailrep.plugin import exposition

@@ -205,9 +205,43 @@ def ended_line(entry: Entry) -> str:
     return f"{entry.subject} delisted from {entry.zone} (listed {span})"
 
 
+#: Lines of each kind (new listings, older listings, ended ones) before the rest is summed
+#: up in one line: a /24 listed on a list must not bury the long output under its history.
+MAX_LINES = 3
+
+
+def _pair(entry: Entry) -> str:
+    return f"{_who(entry)} on {entry.zone}"
+
+
 def lines(memory: Memory) -> list[str]:
-    out = [active_line(e, memory.now, k in memory.new) for k, e in memory.current.items()]
-    return out + [ended_line(e) for e in memory.ended]
+    """The history's part of the long output: listings first seen now, older listings with
+    their since (oldest first), listings that ended; each kind in at most MAX_LINES + 1."""
+    current = memory.current
+    new = [current[k] for k in memory.new if k in current]
+    older = sorted((e for k, e in current.items() if k not in memory.new), key=lambda e: e.since)
+    out: list[str] = []
+    if len(new) <= MAX_LINES:
+        out += [active_line(e, memory.now, first=True) for e in new]
+    else:
+        named = ", ".join(_pair(e) for e in new[:MAX_LINES])
+        noun = "citations" if new[0].status == CITED else "listings"
+        out.append(
+            f"{len(new)} {noun} first seen in this run: {named} +{len(new) - MAX_LINES} more"
+        )
+    out += [active_line(e, memory.now, first=False) for e in older[:MAX_LINES]]
+    if len(older) > MAX_LINES:
+        out.append(
+            f"+{len(older) - MAX_LINES} more seen before this run (--format json gives each "
+            "one's since)"
+        )
+    out += [ended_line(e) for e in memory.ended[:MAX_LINES]]
+    if len(memory.ended) > MAX_LINES:
+        rest = memory.ended[MAX_LINES:]
+        out.append(
+            f"+{len(rest)} more ended since the last run: " + ", ".join(map(_pair, rest[:5]))
+        )
+    return out
 
 
 def since_of(memory: Memory | None) -> Mapping[str, Entry]:

@@ -16,6 +16,7 @@ long output only with ``-v``; the Resource/Context/Summary model is used as inte
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import time
@@ -24,9 +25,9 @@ from typing import Any, NamedTuple, NoReturn
 
 from mailrep import __version__
 from mailrep.errors import CannotJudge
+from mailrep.plugin import extra_opts
 from mailrep.plugin.delivery import bare_exposition, deliver
 
-STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 FORMATS = ("nagios", "json", "openmetrics")
 EXIT_UNKNOWN = 3
 
@@ -93,19 +94,30 @@ def positive_int(text: str) -> int:
     return value
 
 
+#: What a Nagios range looks like, for the message that refuses one.
+RANGE_FORMS = (
+    "a range looks like 10 (alert above 10), 10: (below 10), ~:10 (above 10), "
+    "10:20 (outside 10-20) or @10:20 (inside 10-20)"
+)
+
+
 def nagios_range(text: str) -> str:
-    """Validate a Nagios range with nagiosplugin's own parser (never by hand)."""
+    """Validate a Nagios range with nagiosplugin's own parser (never by hand).
+
+    The parser's own message ("invalid literal for int() with base 10") means nothing to
+    the admin who typed ``-c x``: the refusal shows what a range looks like instead.
+    """
     from nagiosplugin import Range
 
     try:
         Range(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a Nagios range: {text!r} ({exc})") from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a Nagios range: {text!r} ({RANGE_FORMS})") from None
     return text
 
 
 def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) -> None:
-    """``-h -V -v -t --format``: the options every plugin has."""
+    """``-h -V -v -t --format --extra-opts``: the options every plugin has."""
     group = parser.add_argument_group("general options")
     group.add_argument("-h", "--help", action="help", help="show this help and exit (code 3)")
     group.add_argument("-V", "--version", action=_VersionAction, help="print the version and exit")
@@ -135,6 +147,7 @@ def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) 
         "and openmetrics are for scripts, cron and Prometheus: Nagios and Icinga parse only "
         "the plugin format",
     )
+    extra_opts.add_option(group)
     from mailrep.plugin.state_options import add_state_options
 
     add_state_options(parser)
@@ -190,11 +203,6 @@ def _long_output(check: Any) -> list[str]:
     return [line for line in str(text).splitlines() if line]
 
 
-def _clean(text: str) -> str:
-    """'|' separates perfdata in the plugin format; never let it into text."""
-    return text.replace("|", "/")
-
-
 def emit(
     label: str,
     state: int,
@@ -205,32 +213,37 @@ def emit(
     fmt: str = "nagios",
     extra: dict[str, Any] | None = None,
     json_perfdata: list[dict[str, Any]] | None = None,
+    verbose: int = 0,
+    checked_at: str | None = None,
     exposition: str = "",
     output: str | None = None,
 ) -> NoReturn:
-    """Print one result in the chosen format (to ``output`` if given) and exit with its code."""
+    """Print one result in the chosen format (to ``output``, the ``--output`` file, if given)
+    and exit with its code.
+
+    All text passes :mod:`mailrep.plugin.output`, which enforces what consumers rely on
+    (no control characters, no ``;`` before the ``|``, bounded long output, the JSON
+    envelope with version and time); an exposition is :mod:`mailrep.plugin.openmetrics`'s.
+    """
+    from mailrep.plugin.output import check_time, json_text, nagios_text, status_line
+
     if fmt == "openmetrics":
         if state == EXIT_UNKNOWN:  # an exposition has no words: say why where logs look
-            sys.stderr.write(f"{label} {STATES[state]} - {_clean(summary)}\n")
-        deliver(exposition or bare_exposition(label, state), output)
+            sys.stderr.write(status_line(label, state, summary) + "\n")
+        text = exposition or bare_exposition(label, state)
     elif fmt == "json":
-        import json
-
-        doc = {
-            "plugin": label,
-            "state": STATES[state],
-            "exit_code": state,
-            "summary": summary,
-            "perfdata": json_perfdata or [],
-            "details": list(details),
-        }
-        doc.update(extra or {})
-        deliver(json.dumps(doc, indent=2, default=str) + "\n", output)
+        text = json_text(
+            label,
+            state,
+            summary,
+            checked_at=checked_at or check_time(),
+            perfdata=json_perfdata,
+            details=details,
+            extra=extra,
+        )
     else:
-        line = f"{label} {STATES[state]} - {_clean(summary)}"
-        if perfdata:
-            line += " | " + " ".join(perfdata)
-        deliver("\n".join([line, *(_clean(d) for d in details)]) + "\n", output)
+        text = nagios_text(label, state, summary, perfdata, details, verbose)
+    deliver(text, output)
     raise SystemExit(state)
 
 
@@ -272,21 +285,46 @@ def _failure(
     return f"internal error: {type(exc).__name__}: {exc}", details
 
 
+def _extra(outcome: Outcome | None, defaults: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The plugin's JSON keys: its defaults (every key, empty) under what the run learnt.
+
+    A run that failed part-way still shows what its outcome knows (a relay chain that was
+    read before the run ended); an outcome whose own ``extra`` fails adds nothing.
+    """
+    keys = dict(defaults())
+    if outcome is not None:
+        # The failure being reported matters more than this detail.
+        with contextlib.suppress(Exception):
+            keys.update(outcome.extra())
+    return keys
+
+
 def run(
     label: str,
     parser: PluginParser,
     build: Callable[[argparse.Namespace, RunContext], Outcome],
     argv: Sequence[str] | None = None,
+    json_defaults: Callable[[], dict[str, Any]] = dict,
 ) -> NoReturn:
-    """Parse, build and evaluate a check, print it, exit; UNKNOWN on anything unexpected."""
+    """Parse, build and evaluate a check, print it, exit; UNKNOWN on anything unexpected.
+
+    ``json_defaults`` gives the plugin's own JSON keys with empty values, so a document has
+    the same keys in every state (a usage error too).
+    """
+    from mailrep.plugin.output import check_time
+
     argv = list(sys.argv[1:] if argv is None else argv)
     fmt = _wanted_format(argv)
     started = time.monotonic()
+    checked_at = check_time()
     timeout: float | None = None
     verbose = 0
     args: argparse.Namespace | None = None
+    outcome: Outcome | None = None
     previous = signal.getsignal(signal.SIGALRM)
     try:
+        argv = extra_opts.expand(parser, argv)
+        fmt = _wanted_format(argv)  # "format = json" in an options file
         args = parser.parse_args(argv)
         fmt = args.format
         from mailrep.plugin.state_options import check_usage
@@ -305,7 +343,7 @@ def run(
         summary = check.summary_str.strip()
         details = _long_output(check)
         state = int(check.state.code)
-        extra = outcome.extra()
+        extra = _extra(outcome, json_defaults)
     except SystemExit:
         raise
     except PlainExit as done:
@@ -315,13 +353,27 @@ def run(
     except BaseException as exc:  # the contract: never a traceback, always a status line
         signal.setitimer(signal.ITIMER_REAL, 0)
         text, lines = _failure(exc, parser, timeout, verbose)
+        from mailrep.plugin.aftercheck import after_run
+
         ran = None if isinstance(exc, UsageError) else args  # a usage error is no run
-        after = _after(parser.prog, ran, EXIT_UNKNOWN, None, {}, fmt, started, timeout)
-        emit(label, EXIT_UNKNOWN, text, details=lines + after.lines, fmt=fmt, **after.kw)
+        partial = _extra(outcome, json_defaults) if fmt == "json" else {}
+        after = after_run(parser.prog, ran, EXIT_UNKNOWN, None, partial, fmt, started, timeout)
+        emit(
+            label,
+            EXIT_UNKNOWN,
+            text,
+            details=lines + after.lines,
+            fmt=fmt,
+            verbose=verbose,
+            checked_at=checked_at,
+            **after.kw,
+        )
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    after = _after(parser.prog, args, state, outcome.facts, extra, fmt, started, timeout)
+    from mailrep.plugin.aftercheck import after_run  # not for -h and -V: they never get here
+
+    after = after_run(parser.prog, args, state, outcome.facts, extra, fmt, started, timeout)
     emit(
         label,
         state,
@@ -330,33 +382,7 @@ def run(
         details=details + after.lines,
         fmt=fmt,
         json_perfdata=_perfdata(check),
+        verbose=verbose,
+        checked_at=checked_at,
         **after.kw,
-    )
-
-
-class _After(NamedTuple):
-    lines: list[str]
-    kw: dict[str, Any]  # emit's extra, exposition and output
-
-
-def _after(
-    prog: str,
-    args: argparse.Namespace | None,
-    state: int,
-    facts: Callable[[], Any] | None,
-    extra: dict[str, Any],
-    fmt: str,
-    started: float,
-    timeout: float | None,
-) -> _After:
-    """Remember the run (aftercheck.finish); exit 0 quietly when --only-changes says so."""
-    from mailrep.plugin.aftercheck import finish
-
-    left = (started + timeout - time.monotonic() - 0.05) if timeout else 1.0
-    done = finish(prog, args, state, facts, extra, fmt=fmt, wait=min(2.0, max(0.0, left)))
-    if done.silent:
-        raise SystemExit(0)
-    output = getattr(args, "output", None)
-    return _After(
-        done.lines, {"extra": done.extra, "exposition": done.exposition, "output": output}
     )

@@ -112,6 +112,7 @@ class Update(NamedTuple):
     result: Any
     saved: bool
     notes: list[str]
+    first: bool = False  # there was no file: everything this run remembers starts now
 
 
 @contextlib.contextmanager
@@ -145,7 +146,7 @@ def _read(path: str) -> tuple[Any, str, bool]:
         with open(path, encoding="utf-8") as f:
             return json.load(f), "", True
     except FileNotFoundError:
-        return None, f"state: no earlier state in {path}: listings are dated from this run", True
+        return None, "", True
     except (PermissionError, IsADirectoryError) as exc:
         return None, f"state: cannot read {path} ({exc.strerror}): not kept this run", False
     except (OSError, ValueError) as exc:
@@ -165,6 +166,7 @@ def update(
     notes: list[str] = []
     with _locked(path, wait) as no_lock:
         doc, note, writable = _read(path)
+        first = doc is None and not note  # no file at all (damage has a note)
         if note:
             notes.append(note)
         if not writable:
@@ -176,10 +178,10 @@ def update(
             new_doc, result = merge(None)
         if no_lock:
             notes.append(f"state: {path} not updated: {no_lock}")
-            return Update(result, False, notes)
+            return Update(result, False, notes, first)
         try:
             write_atomically(path, json.dumps(new_doc, indent=1) + "\n", 0o600)
         except OSError as exc:
             notes.append(f"state: cannot save {path} ({exc.strerror or exc}): not kept")
-            return Update(result, False, notes)
-    return Update(result, True, notes)
+            return Update(result, False, notes, first)
+    return Update(result, True, notes, first)

@@ -206,6 +206,8 @@ class Examination(NamedTuple):
     auth_by: list[str]  # authserv-ids of the receiver's Authentication-Results headers
     delivery: float | None = None  # seconds, round trip only
     source: str = ""  # where the message came from, for the long output
+    #: Why no hop was looked up ("" when some were): the chain is still worth showing.
+    unchecked: str = ""
 
     def verdicts_for(self, ip: str) -> list[Verdict]:
         if self.report is None:
@@ -268,15 +270,19 @@ def examine(
     source: str = "",
 ) -> Examination:
     """Build the chain, look every checked hop up on every zone, read FCrDNS and the
-    receiver's Authentication-Results. Raises CannotJudge when no hop can be checked."""
+    receiver's Authentication-Results. Raises CannotJudge when there is no chain; a chain
+    none of whose hops can be checked is returned without a report (``unchecked`` says why),
+    so the plugin can still show it."""
 
     chain = build_chain(message, receiver, allow_nonglobal=allow_nonglobal)
     ips = chain.checked_ips
+    fields = authresults.header_fields(message)
+    headers = authresults.receiver_results(fields, chain.first_sender_field)
+    auth = authresults.summarise(headers)
+    auth_by = list(dict.fromkeys(h.authserv_id for h in headers))
     if not ips:
-        reasons = sorted({h.skip_reason for h in chain.hops if h.side != RECEIVER} - {""})
-        raise CannotJudge(
-            f"no hop to check among {len(chain.hops)}: {'; '.join(reasons) or 'none'}"
-            + (" (use --allow-nonglobal for labs)" if "non-global address" in reasons else "")
+        return Examination(
+            chain, None, {}, auth, auth_by, delivery, source, unchecked=_unchecked(chain)
         )
     items = [
         Item.for_address(parse_ip(ip), ", ".join(f"hop {h.number}" for h in chain.hops_with_ip(ip)))
@@ -288,14 +294,12 @@ def examine(
         reverse = _BackgroundFcrdns(fcrdns.check, ips, resolver_for(settings))
     report = lookup(items, config.zones, settings)
     ptr = reverse.result(ips, settings.deadline) if reverse is not None else {}
-    fields = authresults.header_fields(message)
-    headers = authresults.receiver_results(fields, chain.first_sender_field)
-    return Examination(
-        chain,
-        report,
-        ptr,
-        authresults.summarise(headers),
-        list(dict.fromkeys(h.authserv_id for h in headers)),
-        delivery,
-        source,
+    return Examination(chain, report, ptr, auth, auth_by, delivery, source)
+
+
+def _unchecked(chain: Chain) -> str:
+    """Why none of a chain's hops can be sent to a blocklist, with the fix when there is one."""
+    reasons = sorted({h.skip_reason for h in chain.hops if h.side != RECEIVER} - {""})
+    return f"no hop to check among {len(chain.hops)}: {', '.join(reasons) or 'none'}" + (
+        " (use --allow-nonglobal for labs)" if "non-global address" in reasons else ""
     )

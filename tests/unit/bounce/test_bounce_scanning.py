@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mailrep.bounce import mime as bounce_mime
 from mailrep.bounce import parts as bounce_parts
+from mailrep.bounce import rules as bounce_rules
 from mailrep.bounce import text as bounce_text
 
 FRAGMENTS = [
@@ -34,6 +35,7 @@ FRAGMENTS = [
     "Original message",
     "original message follows",
     "Original message:",
+    "The first 50 lines of your original message follow:",
     "Returned message",
     "returned headers",
     "Below this line is a copy of the message",
@@ -161,3 +163,62 @@ def test_status_and_reply_codes_as_the_plain_patterns(text):
     lowered = re.compile(bounce_text._REMOTE.pattern, re.I).search(text)
     expected = lowered.group(1).lower().rstrip(".") if lowered else None
     assert bounce_text.find_remote_host(text) == expected
+
+
+# Words the reason rules bound with "\b", and their neighbours in and out of words.
+RULE_WORDS = [
+    "spf",
+    "xspf",
+    "spf_",
+    "dkim",
+    "dmarc",
+    "spam",
+    "spams",
+    "antispam",
+    "spamming",
+    "rbl",
+    "uribl",
+    "surbl",
+    "_rbl",
+    "dnsbl",
+    "cbl",
+    "sorbs",
+    "s3150",
+    "ts3150",
+    "tss04",
+    "tss09",
+    "ip=192.0.2.1 - x (bl)",
+    "zip=1",
+    "551 not our customer",
+    "1551 not our customer",
+    "ube",
+    "tube",
+    "open relay",
+    "reopen-relay",
+    "size limit",
+    "filesize limit",
+    "ofr_506",
+    "dspam",
+    "é",
+    "1",
+    "_",
+    "-",
+    " ",
+    "\n",
+    ".",
+]
+RULE_SOUP = st.lists(st.sampled_from(RULE_WORDS), max_size=12).map("".join)
+
+
+RULE_PAIRS = [
+    (re.compile(p.lower()), re.compile(bounce_rules.fast(p.lower())))
+    for _, p in bounce_rules._TEXT_RULES
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(RULE_SOUP)
+def test_moving_word_boundaries_behind_words_finds_the_same_matches(text):
+    for plain, quick in RULE_PAIRS:
+        found, fast_found = plain.search(text), quick.search(text)
+        assert (found and found.span()) == (fast_found and fast_found.span()), plain.pattern

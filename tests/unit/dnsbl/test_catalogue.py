@@ -101,6 +101,67 @@ def test_domain_lists_self_test_with_rfc5782_names(catalogue):
     assert (zone.test_listed, zone.test_clean) == ("test", "invalid")
 
 
+# --- dead lists: a closed operator's zones all go with it -----------------------------------
+
+label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
+
+
+@given(labels=st.lists(label, min_size=1, max_size=4))
+def test_every_zone_under_a_dead_operators_domain_is_dead(labels):
+    catalogue = zones.load_default()
+    name = ".".join([*labels, "sorbs.net"])
+    assert "SORBS" in catalogue.get(name).dead
+    with pytest.raises(CatalogueError, match="dead list"):
+        zones.select(catalogue, [name], [])
+
+
+@given(labels=st.lists(label, min_size=1, max_size=3))
+def test_a_zone_that_only_ends_like_a_dead_domain_is_alive(labels):
+    """``notsorbs.net`` is another operator: the match is on whole labels."""
+    catalogue = zones.load_default()
+    assert catalogue.get(".".join([*labels, "notsorbs.net"])).dead == ""
+
+
+def test_cbl_is_dead_and_points_at_spamhaus_xbl(catalogue):
+    assert "XBL" in catalogue.get("cbl.abuseat.org").dead
+
+
+def test_a_catalogue_entry_is_authoritative_under_a_dead_domain():
+    catalogue = zones.parse_toml(
+        '[[zone]]\nname = "alive.gone.test"\n\n'
+        '[[dead_domain]]\ndomain = "gone.test"\ndead = "closed"\n',
+        "f",
+    )
+    assert catalogue.get("alive.gone.test").dead == ""
+    assert catalogue.get("other.gone.test").dead == "closed"
+
+
+def test_a_dead_domain_without_a_reason_is_refused():
+    with pytest.raises(CatalogueError, match="dead_domain"):
+        zones.parse_toml('[[dead_domain]]\ndomain = "gone.test"\n', "f")
+
+
+def test_dead_zones_of_a_check_rbl_file_are_skipped_and_returned_in_file_order(catalogue):
+    ini = zones.parse_check_rbl_ini(
+        "[rbl]\nserver=psbl.surriel.com\nserver=l2.spews.dnsbl.sorbs.net\n"
+        "server=cbl.abuseat.org\nserver=bl.example.test\nserver=dnsbl.njabl.org\n",
+        "check_rbl.ini",
+        catalogue,
+    )
+    picked = zones.select_zones(catalogue.merge(ini), list(ini.zones), [], skip_dead=True)
+    assert [z.name for z in picked.zones] == ["psbl.surriel.com", "bl.example.test"]
+    assert [z.name for z in picked.skipped_dead] == [
+        "l2.spews.dnsbl.sorbs.net",
+        "cbl.abuseat.org",
+        "dnsbl.njabl.org",
+    ]
+
+
+def test_without_skip_dead_the_first_dead_zone_is_refused_as_before(catalogue):
+    with pytest.raises(CatalogueError, match=r"cbl\.abuseat\.org"):
+        zones.select_zones(catalogue, ["psbl.surriel.com", "cbl.abuseat.org"], [])
+
+
 # --- a code the catalogue does not document is never a listing -------------------------------
 
 

@@ -147,3 +147,10 @@ def test_bounce_entries_in_the_history_say_bouncing_since(tmp_path):
     done = finish(args(tmp_path), 1, cited)
     (entry,) = done.extra["history"]["listings"]
     assert "bouncing_since" in entry and "listed_since" not in entry
+
+
+def test_the_first_run_note_comes_only_with_something_to_date(tmp_path):
+    quiet = finish(args(tmp_path / "a"), 0, facts(Sighting(IP, ZONE, CLEAN)))
+    assert not any(line.startswith("state:") for line in quiet.lines)
+    listed = finish(args(tmp_path / "b"), 2, facts(Sighting(IP, ZONE, LISTED)))
+    assert listed.lines[-1].startswith("state: no earlier state in ")

@@ -41,15 +41,13 @@ NOT_CHECK_OPTIONS = {
     "--list-zones": "prints the zone catalogue and exits; nothing is checked",
 }
 
-#: Options for cron and Prometheus that would break a check run by Icinga, so a CheckCommand
-#: must not offer them.
+#: Options a CheckCommand must not offer: Icinga reads the Nagios plugin format only, so any
+#: other output would become one unreadable status line (they are for cron and scripts).
 NOT_FOR_ICINGA = {
-    "--format": "Icinga parses only the Nagios format; JSON or an exposition is unreadable",
+    "--format": "JSON/OpenMetrics output breaks Icinga's parsing of the result",
     "--only-changes": "a silent exit 0 is not a check result",
     "--output": "the result would go to a file and Icinga would see nothing",
 }
-
-EXCLUDED = {**NOT_CHECK_OPTIONS, **NOT_FOR_ICINGA}
 
 #: Options whose value is a secret: reached through the plugin's environment, because every
 #: local user can read a process's argv (and Icinga shows command lines).
@@ -278,12 +276,9 @@ def plugin_parser(command: str) -> argparse.ArgumentParser:
 
 
 def check_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    """The options a CheckCommand offers: all but the EXCLUDED ones."""
-    return [
-        a
-        for a in parser._actions
-        if a.option_strings and not set(a.option_strings) & EXCLUDED.keys()
-    ]
+    """The options that shape a check: all but the NOT_CHECK_OPTIONS and NOT_FOR_ICINGA."""
+    left_out = NOT_CHECK_OPTIONS.keys() | NOT_FOR_ICINGA.keys()
+    return [a for a in parser._actions if a.option_strings and not set(a.option_strings) & left_out]
 
 
 def takes_no_value(action: argparse.Action) -> bool:
@@ -334,7 +329,12 @@ def test_every_argument_is_an_option_the_plugin_accepts(defs, command):
 
 @commands
 def test_no_argument_is_an_option_that_runs_no_check(defs, command):
-    assert not set(resolved_arguments(defs, command)) & EXCLUDED.keys()
+    assert not set(resolved_arguments(defs, command)) & NOT_CHECK_OPTIONS.keys()
+
+
+@commands
+def test_no_argument_is_an_output_format_icinga_cannot_parse(defs, command):
+    assert not set(resolved_arguments(defs, command)) & NOT_FOR_ICINGA.keys()
 
 
 @commands
@@ -345,7 +345,7 @@ def test_secret_options_are_never_arguments(defs, command):
         a.key
         for a in arguments.values()
         for macro in a.macros
-        if re.search(r"pass(word)?(?!.*_file)|dqs_key", macro)
+        if re.search(r"pass(word)?(?!.*_file)|dqs_key(?!_file)", macro)
     )
     assert leaked == []
 
@@ -439,7 +439,7 @@ def test_dnsbl_checks_the_hosts_ipv4_or_ipv6_address_by_default(defs):
 def test_the_excluded_options_exist_in_some_plugin():
     """Keeps NOT_CHECK_OPTIONS honest: an entry no plugin has would hide nothing but itself."""
     every = {s for c in PLUGINS for a in plugin_parser(c)._actions for s in a.option_strings}
-    assert set(EXCLUDED) | set(SECRET_OPTIONS) <= every
+    assert set(NOT_CHECK_OPTIONS) | set(SECRET_OPTIONS) | set(NOT_FOR_ICINGA) <= every
 
 
 # --- the reader itself ----------------------------------------------------------------------

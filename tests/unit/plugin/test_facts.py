@@ -39,14 +39,14 @@ def test_a_blocklist_run_that_never_probed_has_no_facts():
 
 def test_a_round_trip_whose_message_never_came_exposes_delivered_0():
     resource = SimpleNamespace(exam=None, not_delivered=RuntimeError("no message"))
-    found = facts.of_relay_chain(resource, round_trip=True)
+    found = facts.of_relay_chain(resource)
     assert found.sightings == [] and not found.complete
     fams = valid_exposition(render(found.families({})))
     assert value(fams, "mailrep_relay_delivered") == 0
 
 
 def test_a_saved_message_has_no_delivered_metric():
-    found = facts.of_relay_chain(SimpleNamespace(exam=None, not_delivered=None), round_trip=False)
+    found = facts.of_relay_chain(SimpleNamespace(exam=None, not_delivered=None))
     assert found.families({}) == []
 
 

@@ -159,3 +159,29 @@ def test_ages_use_the_unit_an_admin_would_say():
         "47 hours",
         "3 days",
     ]
+
+
+def test_many_new_listings_take_one_line():
+    many = [Sighting(f"192.0.2.{n}", ZONE, LISTED) for n in range(20)]
+    _, mem = run(None, *many)
+    (line,) = history.lines(mem)
+    assert line.startswith(f"20 listings first seen in this run: 192.0.2.0 on {ZONE}, ")
+    assert line.endswith("+17 more")
+
+
+def test_many_older_listings_show_the_oldest_and_a_count():
+    doc, _ = run(None, *[Sighting(f"192.0.2.{n}", ZONE, LISTED) for n in range(10)])
+    doc["entries"][7]["since"] -= 5 * DAY  # the oldest comes first
+    _, mem = run(doc, *[Sighting(f"192.0.2.{n}", ZONE, LISTED) for n in range(10)], now=T0 + 60)
+    out = history.lines(mem)
+    assert len(out) == history.MAX_LINES + 1
+    assert out[0].startswith(f"192.0.2.7 listed on {ZONE} since ") and "(5 days)" in out[0]
+    assert out[-1].startswith("+7 more seen before this run")
+
+
+def test_many_ended_listings_are_counted_and_named():
+    doc, _ = run(None, *[Sighting(f"192.0.2.{n}", ZONE, LISTED) for n in range(6)])
+    _, mem = run(doc, *[Sighting(f"192.0.2.{n}", ZONE, CLEAN) for n in range(6)], now=T0 + 60)
+    out = history.lines(mem)
+    assert sum("delisted from" in line for line in out) == history.MAX_LINES
+    assert out[-1].startswith("+3 more ended since the last run: 192.0.2.3 on ")

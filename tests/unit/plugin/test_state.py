@@ -102,7 +102,7 @@ def test_relative_variables_are_ignored(tmp_path):
 def test_a_missing_file_is_a_first_run_and_is_created(tmp_path):
     path = str(tmp_path / "d" / "s.json")
     done = state.update(path, merger(Sighting("192.0.2.7", "z", LISTED)))
-    assert done.saved and "no earlier state" in done.notes[0]
+    assert done.saved and done.first and done.notes == []
     assert json.loads(Path(path).read_text())["entries"][0]["subject"] == "192.0.2.7"
     assert Path(path).stat().st_mode & 0o777 == 0o600
 
