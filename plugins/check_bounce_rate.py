@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, NamedTuple
 if __name__ == "__main__" and not __package__:  # run straight from a checkout
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mailrep.errors import CannotJudge
 from mailrep.plugin.runtime import (
     Outcome,
     PluginParser,
@@ -32,9 +31,10 @@ from mailrep.plugin.runtime import (
 )
 
 if TYPE_CHECKING:
-    from mailrep.bounce.measure import Measurement, Recheck
+    from mailrep.bounce.measure import Measurement
+    from mailrep.mail.logs import Kind
     from mailrep.mail.message import FetchStats, ImapSettings, Message
-    from mailrep.plugin.bounce_check import BounceThresholds
+    from mailrep.plugin.bounce_check import BounceResource, BounceThresholds
 
 LABEL = "BOUNCES"
 
@@ -95,8 +95,19 @@ def build_parser() -> PluginParser:
     )
     den.add_argument(
         "--postfix-log",
+        metavar="FILE|journal",
+        help="Postfix's log. Alone (no mailbox option) it is the source: every "
+        "status=bounced, deferred and expired recipient is judged from the remote's reply, "
+        "and the sent count comes from the same log; with a mailbox it gives the sent count "
+        "(final sent/bounced/deferred per recipient). FILE.1, FILE.2.gz ... are read too "
+        "when --since reaches back into them; 'journal' reads journalctl for the Postfix "
+        "units in the window",
+    )
+    den.add_argument(
+        "--exim-log",
         metavar="FILE",
-        help="count final status=sent/bounced/deferred per recipient in this Postfix log",
+        help="the same for Exim's main log: ** bounces and == deferrals judged from the "
+        "remote's reply, => deliveries for the sent count",
     )
     th = parser.add_argument_group("thresholds (Nagios ranges)")
     th.add_argument(
@@ -143,6 +154,15 @@ def build_parser() -> PluginParser:
         metavar="RANGE",
         help="blocklist bounces that make CRITICAL (default: none)",
     )
+    th.add_argument(
+        "--deferred-blocked-warning",
+        type=nagios_range,
+        default="0",
+        metavar="RANGE",
+        help="with an MTA log as the source: queued recipients whose deferral cites a "
+        "blocklist that make WARNING (default 0: the first one; mail is already being "
+        "refused, the bounces come days later)",
+    )
     ver = parser.add_argument_group("verification of cited blocklists")
     ver.add_argument(
         "--verify",
@@ -176,9 +196,18 @@ def build_parser() -> PluginParser:
         "forged bounce cannot make the check query a zone of its choosing",
     )
     ver.add_argument(
+        "--hop-zone",
+        action="append",
+        default=[],
+        metavar="ZONE",
+        help="the lists --verify looks up every public hop of the returned chains on "
+        "(repeatable; replaces the catalogue's default set; the lists the bounces cite are "
+        "always added), so a listed relay is found even when no bounce cites that list",
+    )
+    ver.add_argument(
         "--allow-nonglobal",
         action="store_true",
-        help="let --verify look up non-global cited addresses (labs, tests)",
+        help="let --verify look up non-global cited addresses and path hops (labs, tests)",
     )
     ver.add_argument(
         "--max-messages",
@@ -204,15 +233,13 @@ def _source(args: argparse.Namespace, ctx: RunContext) -> Source:
     from mailrep.mail import sources
     from mailrep.plugin.mailbox_options import imap_settings
 
-    given = [
-        name for name in ("maildir", "mbox", "dir", "file", "imap_host") if getattr(args, name)
-    ]
+    given = mailbox_options(args)
     if len(given) != 1:
-        raise UsageError("give exactly one source: --maildir, --mbox, --dir, --file or --imap-host")
-    try:
-        since = sources.parse_since(args.since)
-    except ValueError as exc:
-        raise UsageError(f"--since: {exc}") from None
+        raise UsageError(
+            "give exactly one source: --maildir, --mbox, --dir, --file or --imap-host "
+            "(or --postfix-log/--exim-log alone)"
+        )
+    since = window(args)
     if args.sent_folder and not args.imap_host:
         raise UsageError("--sent-folder needs --imap-host")
     if args.imap_host:
@@ -228,7 +255,29 @@ def _source(args: argparse.Namespace, ctx: RunContext) -> Source:
     return Source(sources.read_file(args.file), since)
 
 
-def _sent(args: argparse.Namespace, source: Source) -> tuple[int, str] | None:
+def mailbox_options(args: argparse.Namespace) -> list[str]:
+    return [name for name in ("maildir", "mbox", "dir", "file", "imap_host") if getattr(args, name)]
+
+
+def window(args: argparse.Namespace) -> datetime | None:
+    from mailrep.mail import sources
+
+    try:
+        return sources.parse_since(args.since)
+    except ValueError as exc:
+        raise UsageError(f"--since: {exc}") from None
+
+
+def log_option(args: argparse.Namespace) -> tuple[Kind, str] | None:
+    """The MTA log named (--postfix-log or --exim-log), or None."""
+    if args.postfix_log:
+        return "postfix", args.postfix_log
+    if args.exim_log:
+        return "exim", args.exim_log
+    return None
+
+
+def _sent(args: argparse.Namespace, source: Source, ctx: RunContext) -> tuple[int, str] | None:
     """The denominator the options name, or None."""
     from mailrep.mail import sent_count
 
@@ -236,36 +285,12 @@ def _sent(args: argparse.Namespace, source: Source) -> tuple[int, str] | None:
         if args.sent < 0:
             raise UsageError("--sent must not be negative")
         return args.sent, "--sent"
-    if args.postfix_log:
-        return sent_count.from_postfix_log(args.postfix_log, source.since)
+    log = log_option(args)
+    if log is not None:
+        return sent_count.from_log(*log, source.since, ctx.deadline)
     if args.sent_folder and source.imap is not None:
         return sent_count.from_imap_folder(source.imap, args.sent_folder, source.since)
     return None
-
-
-def _recheck(args: argparse.Namespace, ctx: RunContext) -> Recheck | None:
-    """--verify: the cited pairs looked up through the self-tested lookup core."""
-    if not args.verify:
-        return None
-    from mailrep.bounce.citation import PROVIDER_LISTS
-    from mailrep.dns.resolver import system_nameservers
-    from mailrep.dnsbl.catalogue import load_default
-    from mailrep.dnsbl.lookup import LookupSettings
-    from mailrep.dnsbl.recheck import recheck
-
-    nameservers = list(args.nameserver) or system_nameservers()
-    if not nameservers:
-        raise CannotJudge("--verify: no nameserver (give -n or fix /etc/resolv.conf)")
-    catalogue = load_default()
-    settings = LookupSettings(nameservers, query_timeout=args.query_timeout, deadline=ctx.deadline)
-    return lambda pairs: recheck(
-        pairs,
-        catalogue,
-        settings,
-        configured=args.verify_zone,
-        not_dns=PROVIDER_LISTS,
-        allow_nonglobal=args.allow_nonglobal,
-    )
 
 
 def thresholds(args: argparse.Namespace) -> BounceThresholds:
@@ -278,23 +303,68 @@ def thresholds(args: argparse.Namespace) -> BounceThresholds:
         args.hard_critical,
         args.blocked_warning,
         args.blocked_critical,
+        args.deferred_blocked_warning,
     )
 
 
-def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
-    import nagiosplugin
-    from mailrep.bounce.analysis import analyse
-    from mailrep.bounce.measure import in_window, measure
-    from mailrep.plugin import bounce_check as bcheck
-    from mailrep.plugin.facts import of_bounces
+def build_from_log(args: argparse.Namespace, ctx: RunContext, kind: Kind, path: str) -> Outcome:
+    """An MTA log alone as the source: its bounces, deferrals and sent count."""
+    from mailrep.bounce.logsource import read_log
+    from mailrep.bounce.measure import from_log
+    from mailrep.mail.logs import open_log
+    from mailrep.plugin import bounce_verify as verify_options
+    from mailrep.plugin.bounce_check import BounceResource
 
-    source = _source(args, ctx)
-    recheck = _recheck(args, ctx)
+    since = window(args)
+    recheck = verify_options.recheck(args, ctx.deadline)
 
     def run_measure() -> Measurement:
-        sent = _sent(args, source)
+        log = open_log(kind, path, since, deadline=ctx.deadline)
+        return from_log(read_log(log.events, since, log.name), log.label, recheck)
+
+    return _outcome(args, ctx, BounceResource(run_measure, lambda: ""))
+
+
+def _outcome(args: argparse.Namespace, ctx: RunContext, resource: BounceResource) -> Outcome:
+    """The Check of a run: the resource judged by the thresholds, worded for the window."""
+    import nagiosplugin
+    from mailrep.plugin import bounce_check as bcheck
+    from mailrep.plugin.bounce_json import bounce_json
+
+    window_text = "in all mail" if args.since == "all" else f"in the last {args.since}"
+    check = nagiosplugin.Check(
+        resource,
+        *bcheck.bounce_contexts(thresholds(args)),
+        bcheck.BounceSummaryText(resource, window_text, ctx.verbose),
+    )
+    from mailrep.plugin.facts import of_bounces
+
+    return Outcome(check, lambda: bounce_json(resource), facts=lambda: of_bounces(resource))
+
+
+def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
+    log = log_option(args)
+    if log is not None and not mailbox_options(args):
+        return build_from_log(args, ctx, *log)
+    from mailrep.bounce.analysis import analyse
+    from mailrep.bounce.measure import in_window, measure
+    from mailrep.plugin import bounce_verify as verify_options
+    from mailrep.plugin.bounce_check import BounceResource, read_returned
+
+    source = _source(args, ctx)
+    recheck = verify_options.recheck(args, ctx.deadline)
+
+    def run_measure() -> Measurement:
+        sent = _sent(args, source, ctx)
         messages = in_window(source.messages, source.since, args.max_messages)
-        return measure(messages, analyse, sent=sent, recheck=recheck)
+        return measure(
+            messages,
+            analyse,
+            sent=sent,
+            recheck=recheck,
+            returned=lambda raw: read_returned(raw, allow_nonglobal=args.allow_nonglobal),
+            hop_zones=verify_options.hop_zones(args),
+        )
 
     def fetched() -> str:
         stats = source.stats
@@ -302,14 +372,7 @@ def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:
             return ""
         return f"IMAP: fetched {stats.messages} messages, {stats.bytes} bytes"
 
-    resource = bcheck.BounceResource(run_measure, fetched)
-    window = "in all mail" if args.since == "all" else f"in the last {args.since}"
-    check = nagiosplugin.Check(
-        resource,
-        *bcheck.bounce_contexts(thresholds(args)),
-        bcheck.BounceSummaryText(resource, window, ctx.verbose),
-    )
-    return Outcome(check, lambda: bcheck.bounce_json(resource), facts=lambda: of_bounces(resource))
+    return _outcome(args, ctx, BounceResource(run_measure, fetched))
 
 
 def main(argv: list[str] | None = None) -> None:

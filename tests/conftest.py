@@ -7,6 +7,7 @@ pytest_plugins = [
     "tests.support.servers.dovecot",
     "tests.support.servers.postfix",
     "tests.support.servers.unbound",
+    "tests.support.servers.exim",
 ]
 
 

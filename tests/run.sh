@@ -5,7 +5,8 @@
 #
 # 1. installs the Debian packages in tests/debian-packages.txt that are missing (the tests
 #    run the real rbldnsd, Dovecot, Postfix and Unbound), without letting their maintainer
-#    scripts start system daemons;
+#    scripts start system daemons, and unpacks the ones marked "unpack:" (Exim, which
+#    conflicts with Postfix) into /opt/mailrep-tests/root (tests/unpack-debs.sh);
 # 2. creates .venv in the repository and installs mailrep editable with its test extras;
 # 3. runs ruff (lint, layering rule, format) and mypy, then pytest over tests/ (skips listed
 #    with -ra).
@@ -31,6 +32,7 @@ packages=()
 while IFS= read -r line; do
     line="${line%%#*}"
     line="$(printf '%s' "$line" | tr -d '[:space:]')"
+    case "$line" in unpack:*) continue ;; esac  # unpacked by tests/unpack-debs.sh
     [ -n "$line" ] && packages+=("$line")
 done < tests/debian-packages.txt
 
@@ -61,6 +63,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -q --no-install-recommends "${missing[@]}"
     if [ "$own_policy" = 1 ]; then rm -f "$policy"; own_policy=0; fi
 fi
+
+# Packages that conflict with the installed ones (Exim vs Postfix) are unpacked instead.
+bash tests/unpack-debs.sh
 
 # --- 2. Python environment -------------------------------------------------------------
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \

@@ -17,7 +17,9 @@ from tests.support.servers.mailflow import ALICE, PROBE, ZONE, IncidentLab
 #: ``--verify`` looks every cited (zone, address) up now — still listed is CRITICAL, and a
 #: bounce whose citation is verified delisted no longer counts as ``blocked`` — so the
 #: default thresholds stay in force (any unresolved blocklist bounce is still a WARNING).
-VERIFIED_BLOCKS = ("--verify",)
+#: It also looks up every public hop of the bounce's returned chain, on the lab's one list
+#: (``--hop-zone``; by default the catalogue's default set, which the lab does not serve).
+VERIFIED_BLOCKS = ("--verify", "--hop-zone", ZONE)
 
 
 @dataclass(frozen=True)

@@ -150,10 +150,34 @@ def test_bounce_check_over_imaps_names_blocked_psbl_and_the_relay(incident, acce
         BOB, "blocked", ZONE, RELAY_IP)  # fmt: skip
 
 
-def test_bounce_check_status_line_cites_psbl_for_the_relay(incident, access):
+def test_bounce_check_status_line_cites_psbl_for_the_relay_and_names_its_hop(incident, access):
     r = run(checks.bounce_rate_imap(access))
     assert r.code in (WARNING, CRITICAL), r.stdout
-    assert f"1 cites {ZONE} for {RELAY_IP}" in r.status
+    assert r.status.endswith(
+        f"1 cites {ZONE} for {RELAY_IP} (relay.provider.test, hop 2 of your path)"
+    )
+
+
+def test_bounce_check_long_output_says_the_cited_address_is_the_relay_after_the_server(
+    incident, access
+):
+    r = run(checks.bounce_rate_maildir(access))
+    assert r.lines[2] == (
+        f"culprit: {RELAY_IP} is relay.provider.test, hop 2 of your path, the relay after "
+        "mail.sender.test (the address that handed the bounce to you)"
+    )
+
+
+def test_bounce_check_verify_finds_a_listed_hop_the_bounce_does_not_cite(incident, access):
+    incident.list(SENDER_IP)
+    try:
+        r = run(checks.bounce_rate_imap(access, *VERIFIED_BLOCKS, "--format", "json"))
+    finally:
+        incident.unlist(SENDER_IP)
+    assert r.code == CRITICAL, r.stdout
+    assert f"path hop listed: {SENDER_IP} (mail.sender.test, hop 1) on {ZONE}" in r.json["summary"]
+    hops = {h["ip"]: h["listed_on"] for h in r.json["path_hops"]}
+    assert hops[SENDER_IP] == [ZONE] and hops[RELAY_IP] == [ZONE]
 
 
 def test_bounce_check_on_the_maildir_agrees_with_imaps(incident, access):
@@ -168,7 +192,10 @@ def test_bounce_check_on_the_maildir_agrees_with_imaps(incident, access):
 def test_bounce_check_with_verify_is_critical_while_the_relay_is_still_listed(incident, access):
     r = run(checks.bounce_rate_imap(access, *VERIFIED_BLOCKS, "--format", "json"))
     assert r.code == CRITICAL, r.stdout
-    assert citation(r) == {"zone": ZONE, "ip": RELAY_IP, "bounces": 1, "now": "still listed"}
+    cited = citation(r)
+    assert {k: cited[k] for k in ("zone", "ip", "bounces", "now")} == {
+        "zone": ZONE, "ip": RELAY_IP, "bounces": 1, "now": "still listed"}  # fmt: skip
+    assert (cited["culprit"]["host"], cited["culprit"]["hop"]) == ("relay.provider.test", 2)
 
 
 # --- after delisting -------------------------------------------------------------------------
@@ -192,7 +219,9 @@ def test_bounce_check_with_verify_is_ok_once_the_cited_relay_is_delisted(deliste
     r = run(checks.bounce_rate_imap(access, *VERIFIED_BLOCKS, "--format", "json"))
     assert r.code == 0, r.stdout
     assert only_bounce(r)["blocked_ip"] == RELAY_IP
-    assert citation(r) == {"zone": ZONE, "ip": RELAY_IP, "bounces": 1, "now": "no longer listed"}
+    cited = citation(r)
+    assert {k: cited[k] for k in ("zone", "ip", "bounces", "now")} == {
+        "zone": ZONE, "ip": RELAY_IP, "bounces": 1, "now": "no longer listed"}  # fmt: skip
 
 
 def test_bounce_check_without_verify_still_warns_about_the_old_bounce(delisted, access):

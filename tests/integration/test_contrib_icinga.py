@@ -220,6 +220,7 @@ def test_rules_make_one_service_per_outbound_address_relay_path_and_bounce_mailb
         "mx-out.example.com!bounce rate bounces": ("bounce_rate", satellite),
         "mail2.example.com!dnsbl IPv6": ("dnsbl", "mail2.example.com"),
         "mail2.example.com!bounce rate postmaster": ("bounce_rate", "mail2.example.com"),
+        "mail2.example.com!bounce rate mail log": ("bounce_rate", "mail2.example.com"),
     }
 
 

@@ -98,14 +98,14 @@ def is_hostname(text: str) -> bool:
     return bool(_HOSTNAME.match(text)) and not text.replace(".", "").isdigit()
 
 
-class Target(NamedTuple):
+class TargetSpec(NamedTuple):
     """One thing the user asked about, before resolution or expansion."""
 
     text: str
     kind: Literal["ip", "hostname", "cidr", "domain"]
 
 
-def classify_host(text: str) -> Target:
+def classify_host(text: str) -> TargetSpec:
     """Say what a ``-H`` value is: an IP, a CIDR range or a hostname; raise on garbage."""
     value = text.strip()
     if not value:
@@ -115,17 +115,17 @@ def classify_host(text: str) -> Target:
             ipaddress.ip_network(value, strict=False)
         except ValueError as exc:
             raise InputError(f"not a CIDR range: {value!r}") from exc
-        return Target(value, "cidr")
+        return TargetSpec(value, "cidr")
     try:
         parse_ip(value)
     except ValueError:
         if is_hostname(value):
-            return Target(value.rstrip(".").lower(), "hostname")
+            return TargetSpec(value.rstrip(".").lower(), "hostname")
         raise InputError(f"not an IP address, hostname or CIDR range: {value!r}") from None
-    return Target(value, "ip")
+    return TargetSpec(value, "ip")
 
 
-def classify_domain(text: str) -> Target:
+def classify_domain(text: str) -> TargetSpec:
     """Validate a ``-d`` value: a domain name, never an IP."""
     value = text.strip().rstrip(".").lower()
     if not value or not is_hostname(value) or "." not in value:
@@ -133,7 +133,7 @@ def classify_domain(text: str) -> Target:
     try:
         parse_ip(value)
     except ValueError:
-        return Target(value, "domain")
+        return TargetSpec(value, "domain")
     raise InputError(f"an IP address is not a domain: {text!r}")
 
 

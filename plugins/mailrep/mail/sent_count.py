@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from mailrep.mail.message import ImapSettings
+
+if TYPE_CHECKING:
+    from mailrep.mail.logs import Kind
 
 
 class SentCount(NamedTuple):
@@ -23,12 +26,25 @@ class SentCount(NamedTuple):
 
 def from_postfix_log(path: str, since: datetime | None) -> SentCount:
     """Final sent, bounced and deferred outcomes: every recipient Postfix tried to reach."""
-    from mailrep.mail.postfix_log import count_file
+    return from_log("postfix", path, since)
 
-    counts = count_file(path, since)
+
+def from_log(
+    kind: Kind, path: str, since: datetime | None, deadline: float | None = None
+) -> SentCount:
+    """Final sent, bounced and deferred outcomes of an MTA log (``kind`` postfix or exim;
+    a Postfix ``path`` of ``journal`` reads journalctl), rotations the window reaches too."""
+    from mailrep.mail.logs import open_log
+    from mailrep.mail.maillog import count_events
+
+    log = open_log(kind, path, since, deadline=deadline)
+    counts = count_events(log.events, since)
+    what = "Postfix log" if kind == "postfix" else "Exim log"
+    if log.name == "journal":
+        what = "Postfix journal"
     return SentCount(
         counts.sent + counts.bounced + counts.deferred,
-        f"Postfix log ({counts.sent} sent, {counts.bounced} bounced, {counts.deferred} deferred)",
+        f"{what} ({counts.sent} sent, {counts.bounced} bounced, {counts.deferred} deferred)",
     )
 
 

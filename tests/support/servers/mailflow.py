@@ -316,12 +316,20 @@ class IncidentLab:
             assert self.relay is not None
             self.relay.set_map("transport", self._relay_routes())
 
+    def soft_bounce(self, enabled: bool = True) -> None:
+        """Make the MX answer its refusals with 4xx instead of 5xx (Postfix ``soft_bounce``
+        on smtpd): senders defer and retry instead of bouncing at once."""
+        assert self.mx is not None
+        if (self.mx.main.get("soft_bounce") == "yes") != enabled:
+            self.mx.set_main(soft_bounce="yes" if enabled else "no")
+
     def reset(self) -> None:
-        """Back to the incident: only the relay listed, plain smtpd on the MX, queues empty."""
+        """Back to the incident: only the relay listed, plain smtpd on the MX, 5xx refusals."""
         if self.listed != [RELAY_IP]:
             self.listed = [RELAY_IP]
             self._publish()
         self.use_postscreen(False)
+        self.soft_bounce(False)
 
     # -- mail ------------------------------------------------------------------------------
 

@@ -28,8 +28,13 @@ class NamespaceError(RuntimeError):
 class ResolverNamespace:
     """Holder of a mount namespace in which ``/etc/resolv.conf`` says ``nameserver``."""
 
-    def __init__(self, nameserver: str = "127.0.0.53") -> None:
+    def __init__(
+        self, nameserver: str = "127.0.0.53", binds: dict[str, Path] | None = None
+    ) -> None:
+        """``binds`` maps more files to bind over (target -> our file), e.g. an /etc/passwd
+        that knows a daemon's user (tests/support/servers/exim.py)."""
         self.nameserver = nameserver
+        self.binds = dict(binds or {})
         self.workdir = Path(tempfile.mkdtemp(prefix="resolvns-"))
         self.workdir.chmod(0o755)
         self.resolv_conf = self.workdir / "resolv.conf"
@@ -51,10 +56,15 @@ class ResolverNamespace:
         # attempts:1 and a short timeout: a listing that does not answer should fail fast.
         self.resolv_conf.write_text(f"nameserver {self.nameserver}\noptions timeout:2 attempts:1\n")
         self.resolv_conf.chmod(0o644)
+        extra = "".join(
+            f'mount --bind "${{{2 * i + 2}}}" "${{{2 * i + 3}}}" && '
+            for i in range(len(self.binds))
+        )
         script = (
-            'mount --bind "$1" /etc/resolv.conf && printf "namespace-ready\\n" '
+            f'mount --bind "$1" /etc/resolv.conf && {extra}printf "namespace-ready\\n" '
             "&& exec sleep infinity"
         )
+        pairs = [str(arg) for target, ours in self.binds.items() for arg in (ours, target)]
         # unshare and sh exec in place, so Popen's pid is the sleeping holder itself.
         self.proc = subprocess.Popen(
             [
@@ -68,6 +78,7 @@ class ResolverNamespace:
                 script,
                 "sh",
                 str(self.resolv_conf),
+                *pairs,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
