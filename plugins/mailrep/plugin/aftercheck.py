@@ -58,7 +58,9 @@ def _remember(
     done = state.update(path, merge, wait)
     notes = list(done.notes)
     if done.first and done.result is not None and done.result.new:
-        notes.insert(0, f"state: no earlier state in {path}: listings are dated from this run")
+        notes.insert(
+            0, f"state: no earlier state in {path}: what it remembers is dated from this run"
+        )
     return _Kept(done.result, done.saved, path, notes)
 
 
