@@ -153,8 +153,8 @@ def finish(
     text = _exposition(prog, args, code, facts, kept, now) if fmt == "openmetrics" else ""
     extra = dict(extra)
     _annotate(extra, history.since_of(kept.memory))
-    if args is not None:
-        extra["history"] = _history_json(kept)
+    # The same keys in every state: a run whose command line could not be read has none.
+    extra["history"] = _history_json(kept) if args is not None else None
     lines = (history.lines(kept.memory) if kept.memory is not None else []) + kept.notes
     quiet = bool(getattr(args, "only_changes", False))
     silent = quiet and kept.memory is not None and kept.saved is True and not kept.memory.changed

@@ -102,7 +102,7 @@ def test_the_exposition_has_the_state_and_the_plugins_families(tmp_path):
 def test_a_run_without_a_command_line_still_has_an_exposition():
     done = aftercheck.finish("check_dnsbl", None, 3, None, {}, fmt="openmetrics", wait=0)
     assert value(valid_exposition(done.exposition), "mailrep_check_state") == 3
-    assert "history" not in done.extra
+    assert done.extra["history"] is None
 
 
 @pytest.mark.parametrize(
