@@ -56,7 +56,7 @@ counts as blocked. An unreadable mailbox is UNKNOWN.
 
 
 def build_parser() -> PluginParser:
-    from mailrep.plugin.dnsbl_options import nameserver_arg
+    from mailrep.plugin.dnsbl_options import nameserver_arg, zone_arg
     from mailrep.plugin.mailbox_options import add_imap_options, add_tls_options
 
     parser = PluginParser(
@@ -190,6 +190,7 @@ def build_parser() -> PluginParser:
         "--verify-zone",
         action="append",
         default=[],
+        type=zone_arg,
         metavar="ZONE",
         help="also verify citations of this list, which the zone catalogue does not know "
         "(repeatable); citations of other unknown lists are named but not looked up, so a "
@@ -243,7 +244,7 @@ def _source(args: argparse.Namespace, ctx: RunContext) -> Source:
     if args.sent_folder and not args.imap_host:
         raise UsageError("--sent-folder needs --imap-host")
     if args.imap_host:
-        imap = imap_settings(args, max(1.0, ctx.deadline - ctx.started))
+        imap = imap_settings(args, max(1.0, ctx.deadline - ctx.started), ctx.deadline)
         stats = sources.FetchStats()
         return Source(sources.read_imap(imap, since, stats=stats), since, imap, stats)
     if args.maildir:

@@ -184,11 +184,11 @@ def _obtain(args: argparse.Namespace, ctx: RunContext, mode: str) -> Obtained:
             since = sources.parse_since(args.since)
         except ValueError as exc:
             raise UsageError(f"--since: {exc}") from None
-        settings = imap_settings(args, _remaining(ctx))
+        settings = imap_settings(args, _remaining(ctx), ctx.deadline)
         return relay_source.from_imap(settings, since, args.since, args.subject_token)
     from mailrep.plugin.mailbox_options import smtp_settings
 
-    imap = imap_settings(args, _remaining(ctx))
+    imap = imap_settings(args, _remaining(ctx), ctx.deadline)
     smtp = smtp_settings(args, _remaining(ctx), imap.password)
     wait = min(args.wait, _remaining(ctx))
     return relay_source.from_round_trip(

@@ -9,6 +9,8 @@ completes while the relay is listed. Everything is loopback, hence --allow-nongl
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.support.plugin_runner import run_plugin
@@ -40,16 +42,12 @@ def round_trip(lab, password_file, *extra: str):
 
 
 def probe_mailbox(lab) -> dict:
-    """Every message of the probe mailbox with what a client sees of it: folder, UID, flags.
-
-    Not the Maildir subdirectory: deleting the probe needs a read-write SELECT, and any such
-    SELECT ends the session-scoped \\Recent state, which Dovecot records by moving new/ to
-    cur/. Flags (\\Seen and the rest) must not change.
-    """
+    """Every message of the probe mailbox with what a client could change of it: folder,
+    Maildir subdirectory (new/ is "not yet seen by any client"), UID and flags."""
     assert lab.dovecot is not None
     lab.dovecot.sync(PROBE)
     return {
-        name: (state.folder, state.uid, state.flags)
+        name: (state.folder, state.subdir, state.uid, state.flags)
         for name, state in lab.dovecot.snapshot(PROBE).items()
     }
 
@@ -99,14 +97,35 @@ def test_listing_the_sender_is_found_too(incident_lab, probe_password_file):
 
 
 def test_mailbox_is_unchanged_and_the_test_message_is_gone(incident_lab, probe_password_file):
-    incident_lab.send(ALICE, PROBE, "kept message", "this one stays")
-    incident_lab.wait_for_message(PROBE, lambda raw: b"kept message" in raw)
+    marker = f"kept message {uuid.uuid4()}"  # other tests' messages must not match
+    incident_lab.send(ALICE, PROBE, marker, "this one stays")
+    incident_lab.wait_for_message(PROBE, lambda raw: marker.encode() in raw)
+    incident_lab.dovecot.read_by_a_client(PROBE)  # its owner has seen that it arrived
     before = probe_mailbox(incident_lab)
     r = round_trip(incident_lab, probe_password_file)
     assert r.code == 2, r.stdout
     after = probe_mailbox(incident_lab)
     assert after == before
-    assert any(flags == "" for _folder, _uid, flags in before.values())  # unseen stays unseen
+    assert any(state[3] == "" for state in before.values())  # unseen stays unseen
+    assert "was left in" not in r.stdout
+
+
+def test_a_new_message_keeps_its_place_in_new_and_the_probe_is_left(
+    incident_lab, probe_password_file
+):
+    """Deleting the probe would take \\Recent from the new message (Dovecot: new/ -> cur/):
+    the check leaves the probe and says so in the long output."""
+    marker = f"still new {uuid.uuid4()}"  # other tests' messages must not match
+    incident_lab.send(ALICE, PROBE, marker, "nobody has seen this one")
+    incident_lab.wait_for_message(PROBE, lambda raw: marker.encode() in raw)
+    before = probe_mailbox(incident_lab)
+    assert any(state[1] == "new" for state in before.values())
+    r = round_trip(incident_lab, probe_password_file)
+    assert r.code == 2, r.stdout
+    after = probe_mailbox(incident_lab)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert len(after) == len(before) + 1  # the probe
+    assert "was left in INBOX: 1 other message(s) in INBOX are still new" in r.stdout
 
 
 def test_wrong_smtp_port_is_unknown(incident_lab, probe_password_file):

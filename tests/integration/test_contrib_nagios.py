@@ -97,6 +97,24 @@ class Preflight:
         return int(m.group(1))
 
 
+def readable_copies(directory: Path, *files: Path) -> list[Path]:
+    """Copies of ``files`` in ``directory``, which the nagios user can read.
+
+    Nagios reads object files as the nagios user, and a checkout in a private directory
+    (root's home is mode 0700) is out of its reach: it is given copies, never the
+    checkout's own files. A file already in ``directory`` is used as it is."""
+    out = []
+    for path in files:
+        if path.parent == directory:
+            out.append(path)
+            continue
+        copy = directory / path.name
+        shutil.copyfile(path, copy)
+        copy.chmod(0o644)
+        out.append(copy)
+    return out
+
+
 @pytest.fixture
 def workdir() -> Iterator[Path]:
     """Nagios reads object files as the nagios user, who cannot enter pytest's private
@@ -122,7 +140,7 @@ def preflight(nagios4: str, workdir: Path, *files: Path) -> Preflight:
     resource = workdir / "resource.cfg"
     resource.write_text("$USER1$=/usr/local/bin\n")
     main = workdir / "nagios.cfg"
-    lines = [f"cfg_file={f}" for f in (site, *files)]
+    lines = [f"cfg_file={f}" for f in (site, *readable_copies(workdir, *files))]
     lines += [f"resource_file={resource}", "illegal_macro_output_chars=`~$&|'\"<>"]
     main.write_text("\n".join(lines) + "\n")
     proc = subprocess.run(
@@ -318,7 +336,8 @@ def nagios_ran(nagios4) -> Iterator[dict[str, list[str]]]:
         site = SITE_OBJECTS.replace("    monday           00:00-24:00", ALL_WEEK)
         (root / "site.cfg").write_text(site)
         (root / "resource.cfg").write_text(f"$USER1$={bin_dir}\n")
-        lines = [f"cfg_file={f}" for f in (root / "site.cfg", COMMANDS, HOSTS, SERVICES)]
+        objects = readable_copies(root, COMMANDS, HOSTS, SERVICES)
+        lines = [f"cfg_file={f}" for f in (root / "site.cfg", *objects)]
         lines += [f"resource_file={root / 'resource.cfg'}", "illegal_macro_output_chars=`~$&|'\"<>"]
         (root / "nagios.cfg").write_text("\n".join(lines) + RUNTIME_SETTINGS.format(d=root))
         nagios = pwd.getpwnam("nagios")

@@ -67,21 +67,38 @@ def probe(
 
 
 def visible_state(lab) -> dict[str, tuple[str, int | None, str]]:
-    """What an IMAP user sees of each message: folder, UID, flags (Dovecot may move a file
-    from new/ to cur/ when the folder is selected read-write; that is not a change of state
-    any client can see, so the subdirectory is left out)."""
+    """What an IMAP user sees of each message: folder, UID, flags."""
     lab.dovecot.sync(PROBE)
     return {key: (s.folder, s.uid, s.flags) for key, s in lab.dovecot.snapshot(PROBE).items()}
+
+
+def file_names(lab) -> set[str]:
+    """Every message file of the probe mailbox by its path (subdirectory and Maildir flags
+    included): a move from new/ to cur/ or a rename is a change here."""
+    root = lab.dovecot.maildir(PROBE)
+    return {
+        str(path.relative_to(root))
+        for sub in ("new", "cur")
+        for path in root.glob(f"**/{sub}/*")
+        if path.is_file()
+    }
+
+
+def without_probes(names: set[str], lab) -> set[str]:
+    root = lab.dovecot.maildir(PROBE)
+    return {name for name in names if PROBE_HEADER.encode() not in (root / name).read_bytes()}
 
 
 @pytest.fixture
 def lab(incident_lab):
     """The lab with the probe mailbox holding mail of its own: unseen, seen, and one that
-    another client flagged \\Deleted but did not expunge."""
+    another client flagged \\Deleted but did not expunge; none of them new any more (its
+    owner's client has opened the folder since they arrived)."""
     dovecot = incident_lab.dovecot
-    dovecot.deliver(PROBE, "Subject: unseen\n\nkeep me\n")
+    dovecot.deliver(PROBE, "Subject: unseen\n\nkeep me\n", subdir="cur")
     dovecot.deliver(PROBE, "Subject: seen\n\nkeep me\n", subdir="cur", flags="S")
     dovecot.deliver(PROBE, "Subject: marked\n\nnot yours to expunge\n", subdir="cur", flags="ST")
+    dovecot.read_by_a_client(PROBE)
     return incident_lab
 
 
@@ -109,6 +126,27 @@ def test_probe_is_deleted_and_nothing_else_changes(lab):
     trip = probe(lab)
     assert trip.deleted
     assert visible_state(lab) == before
+
+
+def test_probe_is_deleted_and_every_other_file_keeps_its_name(lab):
+    before = file_names(lab)
+    trip = probe(lab)
+    assert trip.deleted and trip.kept_because == ""
+    assert file_names(lab) == before
+
+
+def test_with_a_new_message_in_new_the_probe_is_left_and_nothing_else_changes(lab):
+    """A read-write SELECT would take \\Recent from the new message, and Dovecot would move
+    it from new/ to cur/: the probe is left instead, and the check says why."""
+    arrived = lab.dovecot.deliver(PROBE, "Subject: just arrived\n\nstill new\n")
+    before = file_names(lab)
+    trip = probe(lab)
+    after = file_names(lab)
+    assert not trip.deleted
+    assert "1 other message(s) in INBOX are still new" in trip.kept_because
+    assert arrived.exists() and str(arrived.relative_to(lab.dovecot.maildir(PROBE))) in after
+    assert without_probes(after, lab) == without_probes(before, lab)
+    assert len(after - before) == 1  # the probe, left where it was delivered
 
 
 def test_message_marked_deleted_by_someone_else_survives(lab):

@@ -56,7 +56,8 @@ def test_server_configured_without_uidplus_does_not_offer_it(server):
 def test_probe_is_not_deleted_without_uidplus_and_the_caller_is_told(server):
     client, uid = client_for(server)
     try:
-        assert _delete(client, "INBOX", uid, time.monotonic() + 10, 10.0) is False
+        cleanup = _delete(client, "INBOX", uid, time.monotonic() + 10, 10.0)
+        assert not cleanup.deleted and "UIDPLUS" in cleanup.note
     finally:
         client.logout()
 

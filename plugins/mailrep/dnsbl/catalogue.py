@@ -266,10 +266,15 @@ def load_default() -> Catalogue:
 def load_file(path: str, base: Catalogue) -> Catalogue:
     """A user catalogue: TOML in our format or check_rbl's ini, judged by content."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(path, "rb") as fh:
+            raw = fh.read()
     except OSError as exc:
         raise CatalogueError(f"cannot read zones file {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise CatalogueError(f"zones file {path} is not UTF-8 text (line {line})") from None
     if re.search(r"^\s*\[\[zone\]\]", text, re.M):
         return parse_toml(text, path)
     return parse_check_rbl_ini(text, path, base)

@@ -20,8 +20,9 @@ def load_password(password_file: str | None, env_var: str | None, default_env: s
 
     ``env_var`` names the variable to read; ``None`` means ``default_env``. Returns ``None``
     when neither gives a password, so the caller can say which option is missing. Raises
-    ``OSError`` when the file cannot be read or its first line is empty (an empty password is
-    a configuration mistake, not "no password").
+    ``OSError`` when the file cannot be read, its first line is empty (an empty password is
+    a configuration mistake, not "no password") or not UTF-8 (the one encoding the login
+    can send a non-ASCII password in).
     """
     if password_file:
         return _from_file(password_file)
@@ -30,13 +31,18 @@ def load_password(password_file: str | None, env_var: str | None, default_env: s
 
 
 def _from_file(path: str) -> str:
-    with open(path, encoding="utf-8") as handle:
+    with open(path, "rb") as handle:
         mode = os.fstat(handle.fileno()).st_mode
-        line = handle.readline()
+        first = handle.readline()
     if mode & stat.S_IROTH:
         sys.stderr.write(
             f"warning: password file {path} is readable by every user (chmod o-r {path})\n"
         )
+    try:
+        line = first.decode("utf-8")
+    except UnicodeDecodeError:
+        # Said without the decoder's own message: it quotes a byte of the password.
+        raise OSError(errno.EILSEQ, f"the first line of {path} is not UTF-8 text") from None
     password = line.rstrip("\r\n")
     if not password:
         raise OSError(errno.ENODATA, f"the first line of {path} is empty")

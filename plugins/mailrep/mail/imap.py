@@ -9,89 +9,14 @@ over a large folder costs a fraction of a full download.
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mailrep.mail.imap_conn import close, connect, describe_error
 from mailrep.mail.message import FetchStats, ImapSettings, Message, SourceError
 
 BATCH = 200  # messages per FETCH: few round trips, bounded memory
-
-
-def tls_context(ca_file: str | None, insecure: bool) -> ssl.SSLContext:
-    """Verified against the system CAs (or ``ca_file``); ``insecure`` only stops verifying."""
-    try:
-        context = ssl.create_default_context(cafile=ca_file)
-    except (OSError, ssl.SSLError) as exc:
-        raise SourceError(f"cannot load CA file {ca_file}: {exc}") from None
-    if insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for a connection-level failure (no traceback ever reaches the user)."""
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"TLS certificate not trusted: {exc.verify_message or exc.reason}"
-    if isinstance(exc, ssl.SSLError):
-        return f"TLS failure: {exc.reason or exc}"
-    if isinstance(exc, TimeoutError | socket.timeout):
-        return "timed out"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, OSError):
-        return exc.strerror or str(exc) or type(exc).__name__
-    first = exc.args[0] if exc.args else ""
-    text = first.decode("utf-8", "replace") if isinstance(first, bytes) else str(exc)
-    return " ".join(text.split()) or type(exc).__name__
-
-
-def connect(settings: ImapSettings, timeout: float | None = None) -> Any:
-    """A logged-in IMAPClient (not yet in a folder); every failure is a SourceError."""
-    from imapclient import IMAPClient
-    from imapclient.exceptions import IMAPClientError, LoginError
-
-    where = f"IMAP {settings.host}:{settings.effective_port}"
-    timeout = settings.timeout if timeout is None else timeout
-    context = (
-        None if settings.security == "none" else tls_context(settings.ca_file, settings.insecure)
-    )
-    try:
-        client = IMAPClient(
-            settings.host,
-            port=settings.effective_port,
-            ssl=settings.security == "tls",
-            ssl_context=context,
-            timeout=timeout,
-        )
-    except (OSError, IMAPClientError) as exc:
-        raise SourceError(f"{where}: cannot connect: {describe_error(exc)}") from None
-    try:
-        client.normalise_times = False  # aware INTERNALDATEs, not naive local time
-        if settings.security == "starttls":
-            client.starttls(context)
-        client.login(settings.user, settings.password)
-    except LoginError:
-        close(client)
-        raise SourceError(f"{where}: login failed for {settings.user}") from None
-    except (OSError, IMAPClientError) as exc:
-        close(client)
-        step = "STARTTLS" if settings.security == "starttls" else "login"
-        raise SourceError(f"{where}: {step} failed: {describe_error(exc)}") from None
-    return client
-
-
-def close(client: Any) -> None:
-    # Best effort: we are done (or already failing); the socket goes either way.
-    try:
-        client.logout()
-    except Exception:
-        with contextlib.suppress(Exception):
-            client.shutdown()
 
 
 def search_criteria(since: datetime | None, subject_token: str | None) -> list[Any]:
@@ -130,14 +55,14 @@ def read_imap(
     try:
         try:
             client.select_folder(settings.folder, readonly=True)
-        except IMAPClientError as exc:
+        except (OSError, IMAPClientError) as exc:
             raise SourceError(
                 f"{where}: cannot open folder {settings.folder}: {describe_error(exc)}"
             ) from None
         try:
             charset = None if (subject_token or "").isascii() else "UTF-8"
             uids = sorted(client.search(search_criteria(since, subject_token), charset))
-            uids = _in_window(client, uids, since)
+            uids = _in_window(client, uids, since, settings.folder)
             if newest:
                 uids = uids[-int(newest) :]
             yield from _fetch(client, uids, settings.folder, headers_only, stats)
@@ -147,7 +72,38 @@ def read_imap(
         close(client)
 
 
-def _in_window(client: Any, uids: list[int], since: datetime | None) -> list[int]:
+class NotFetched(SourceError):
+    """SEARCH listed messages that FETCH did not return, and they were not expunged."""
+
+
+def _check_missing(client: Any, missing: list[int], folder: str) -> None:
+    """Messages SEARCH listed but FETCH left out: gone meanwhile (someone expunged them), or
+    a server that lists what it will not hand out. Counting them as read would turn "could
+    not read" into "no bounces", so the ones that are still there are an error."""
+    if not missing:
+        return
+    asked = set(missing)
+    kept = sorted(uid for uid in client.search(["UID", uid_set(missing)]) if uid in asked)
+    if kept:
+        raise NotFetched(
+            f"{folder}: {len(kept)} of the messages listed were not returned by FETCH "
+            f"(UID {kept[0]}{' ...' if len(kept) > 1 else ''}): the server lists messages it "
+            "does not hand out"
+        )
+
+
+def uid_set(uids: list[int]) -> str:
+    """``1:3,7,9:10``: an IMAP sequence set of these UIDs, runs collapsed."""
+    runs: list[list[int]] = []
+    for uid in sorted(set(uids)):
+        if runs and uid == runs[-1][1] + 1:
+            runs[-1][1] = uid
+        else:
+            runs.append([uid, uid])
+    return ",".join(str(a) if a == b else f"{a}:{b}" for a, b in runs)
+
+
+def _in_window(client: Any, uids: list[int], since: datetime | None, folder: str) -> list[int]:
     """Exact window: keep UIDs whose INTERNALDATE is at or after ``since`` (cheap: a date
     per message, fetched only for the day-granular SEARCH hits)."""
     if since is None or not uids:
@@ -155,7 +111,9 @@ def _in_window(client: Any, uids: list[int], since: datetime | None) -> list[int
     kept = []
     for start in range(0, len(uids), BATCH * 10):
         chunk = uids[start : start + BATCH * 10]
-        for uid, data in client.fetch(chunk, ["INTERNALDATE"]).items():
+        answers = client.fetch(chunk, ["INTERNALDATE"])
+        _check_missing(client, [uid for uid in chunk if uid not in answers], folder)
+        for uid, data in answers.items():
             arrived = _aware(data.get(b"INTERNALDATE"))
             if arrived is None or arrived >= since:
                 kept.append(uid)
@@ -170,11 +128,13 @@ def _fetch(
     for start in range(0, len(uids), BATCH):
         chunk = uids[start : start + BATCH]
         answers = client.fetch(chunk, [section, "INTERNALDATE"])
+        # A FETCH answer without the body asked for (only flags or a date) is not a message.
+        _check_missing(client, [u for u in chunk if answer_key not in answers.get(u, {})], folder)
         for uid in chunk:
             data = answers.get(uid)
-            if data is None:  # expunged by someone else meanwhile
+            if data is None or answer_key not in data:  # expunged by someone else meanwhile
                 continue
-            raw = data.get(answer_key) or b""
+            raw = data[answer_key] or b""
             if stats is not None:
                 stats.messages += 1
                 stats.bytes += len(raw)

@@ -1,18 +1,22 @@
 """Messages from local storage: one file (or stdin), a directory of files, Maildir, mbox.
 
-Everything here is read-only by construction: files are opened for reading, a Maildir is
-walked rather than opened with ``mailbox.Maildir`` (whose public API cannot give a message's
-mtime without parsing it, and whose helpers move ``new/`` to ``cur/`` when asked to change
-anything), and an mbox is never locked (locking writes a ``.lock`` file next to it).
+Everything here is read-only by construction: files are opened for reading only, a Maildir
+is walked rather than opened with ``mailbox.Maildir`` (whose public API cannot give a
+message's mtime without parsing it, and whose helpers move ``new/`` to ``cur/`` when asked to
+change anything), and an mbox is split here rather than by ``mailbox.mbox``, which opens the
+file read-write (``rb+``: as root that succeeds even on a mode 0444 file, and it fails on an
+immutable one) and would lock it by writing a ``.lock`` file next to it.
 """
 
 from __future__ import annotations
 
-import mailbox
+import errno
+import io
+import itertools
 import os
-import re
+import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.utils import parsedate_to_datetime
@@ -33,38 +37,52 @@ def read_file(path: str) -> Iterator[Message]:
     if path == "-":
         raw = sys.stdin.buffer.read()
         if raw.startswith(_FROM_LINE):
-            yield from _split_mbox("stdin", raw)
+            yield from _mbox_messages("stdin", io.BytesIO(raw))
         else:
             yield Message("stdin", date_header(raw), raw)
         return
+    name = os.path.basename(path)
     try:
         with open(path, "rb") as handle:
-            head = handle.read(len(_FROM_LINE))
-            if head != _FROM_LINE:  # an mbox is left to read_mbox, unread here
-                raw = head + handle.read()
-                mtime = os.fstat(handle.fileno()).st_mtime
+            first = handle.readline()
+            if first.startswith(_FROM_LINE):  # read on from here: a pipe cannot be reopened
+                yield from _mbox_messages(name, itertools.chain([first], handle))
+                return
+            raw = first + handle.read()
+            mtime = os.fstat(handle.fileno()).st_mtime
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if head == _FROM_LINE:
-        yield from read_mbox(path)
-        return
-    yield Message(os.path.basename(path), _from_timestamp(mtime), raw)
+    yield Message(name, _from_timestamp(mtime), raw)
 
 
 _FROM_LINE = b"From "
-_NEXT_FROM_LINE = re.compile(rb"\nFrom ")
 
 
-def _split_mbox(name: str, raw: bytes) -> Iterator[Message]:
-    """The messages of an mbox held in memory (standard input), split as ``mailbox.mbox``
-    splits a file: each line starting with ``From `` begins a message, and a message's
-    closing blank line (the separator before the next) is not part of it."""
-    starts = [0] + [m.start() + 1 for m in _NEXT_FROM_LINE.finditer(raw)]
-    for index, (start, stop) in enumerate(zip(starts, [*starts[1:], len(raw)], strict=True)):
-        from_line, _, body = raw[start:stop].partition(b"\n")
-        if body.endswith(b"\n\n"):
-            body = body[:-1]
-        yield Message(f"{name}#{index}", from_line_date(from_line) or date_header(body), body)
+def _mbox_messages(name: str, lines: Iterable[bytes]) -> Iterator[Message]:
+    """The messages of an mbox given line by line, split as ``mailbox.mbox`` splits one:
+    each line starting with ``From `` begins a message (lines before the first are not
+    part of any), and an empty line just before the next ``From_`` line (or the end) is the
+    separator, not part of the message. One message is held at a time."""
+    index = 0
+    from_line: bytes | None = None
+    body: list[bytes] = []
+    for line in lines:
+        if line.startswith(_FROM_LINE):
+            if from_line is not None:
+                yield _mbox_message(name, index, from_line, body)
+                index += 1
+            from_line, body = line, []
+        elif from_line is not None:
+            body.append(line)
+    if from_line is not None:
+        yield _mbox_message(name, index, from_line, body)
+
+
+def _mbox_message(name: str, index: int, from_line: bytes, body: list[bytes]) -> Message:
+    if body and body[-1] == b"\n":
+        body = body[:-1]
+    raw = b"".join(body)
+    return Message(f"{name}#{index}", from_line_date(from_line) or date_header(raw), raw)
 
 
 def read_dir(path: str) -> Iterator[Message]:
@@ -92,7 +110,9 @@ def read_maildir(path: str) -> Iterator[Message]:
 
     The source is the Maildir key (file name without the ``:2,flags`` info), which stays the
     same when another client marks the message read. Files that vanish while we read (an
-    IMAP client expunged them) are skipped: that is a race, not an error.
+    IMAP client expunged them) are skipped: that is a race, not an error. An entry that
+    cannot be a message (a symlink loop, a device, a FIFO, a directory) is a SourceError
+    naming it: the check could not read the whole mailbox, so it cannot judge it.
     """
     if not is_maildir(path):
         raise SourceError(f"{path} is not a Maildir (no new/ and cur/ inside)")
@@ -109,11 +129,12 @@ def read_maildir(path: str) -> Iterator[Message]:
                 found.append((entry.stat().st_mtime, entry.name, entry.path))
             except FileNotFoundError:
                 continue
+            except OSError as exc:
+                raise SourceError(f"cannot read {entry.path}: {exc.strerror or exc}") from None
     found.sort()
     for mtime, name, file_path in found:
         try:
-            with open(file_path, "rb") as handle:
-                raw = handle.read()
+            raw = _read_regular(file_path)
         except FileNotFoundError:
             continue
         except OSError as exc:
@@ -121,25 +142,25 @@ def read_maildir(path: str) -> Iterator[Message]:
         yield Message(name.split(":", 1)[0], _from_timestamp(mtime), raw)
 
 
+def _read_regular(path: str) -> bytes:
+    """The bytes of a regular file; anything else is an OSError, found without blocking
+    (``O_NONBLOCK``: opening a FIFO would wait for a writer) or reading (``/dev/zero``)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    with open(fd, "rb", closefd=True) as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a device, FIFO or directory)")
+        return handle.read()
+
+
 def read_mbox(path: str) -> Iterator[Message]:
-    """Every message of the mbox file ``path``; ``arrived`` from its ``From_`` line."""
-    try:
-        box = mailbox.mbox(path, create=False)
-    except (OSError, mailbox.Error) as exc:
-        detail = getattr(exc, "strerror", None) or exc
-        raise SourceError(f"cannot read mbox {path}: {detail}") from None
+    """Every message of the mbox file ``path``, read-only; ``arrived`` from its ``From_``
+    line (else its ``Date:``)."""
     name = os.path.basename(path)
     try:
-        for index, key in enumerate(box.iterkeys()):
-            with box.get_file(key, from_=True) as handle:
-                from_line = handle.readline()
-                raw = handle.read()
-            arrived = from_line_date(from_line) or date_header(raw)
-            yield Message(f"{name}#{index}", arrived, raw)
+        with open(path, "rb") as handle:
+            yield from _mbox_messages(name, handle)
     except OSError as exc:
         raise SourceError(f"cannot read mbox {path}: {exc.strerror or exc}") from None
-    finally:
-        box.close()
 
 
 def from_line_date(line: bytes) -> datetime | None:

@@ -48,7 +48,8 @@ class ImapSettings:
     folder: str = "INBOX"
     ca_file: str | None = None
     insecure: bool = False
-    timeout: float = 10.0
+    timeout: float = 10.0  # one network step at most
+    deadline: float | None = None  # time.monotonic() value: the whole conversation ends here
 
     def __repr__(self) -> str:  # never print the password in a traceback or -vvv dump
         return (

@@ -1,11 +1,22 @@
 """The round trip: send a uniquely tokened message by SMTP, wait for it over IMAP, delete it.
 
-What Debian's check_email_delivery does, with three corrections: the token is unguessable
+What Debian's check_email_delivery does, with four corrections: the token is unguessable
 (``secrets.token_urlsafe``), so no other message is ever mistaken for the probe or deleted in
 its place; the wait looks often (NOOP + SEARCH at a short, growing interval, IDLE in between
-when offered) so fast delivery is measured as fast; and the clean-up removes that one UID
+when offered) so fast delivery is measured as fast; the clean-up removes that one UID
 with ``UID EXPUNGE`` (UIDPLUS), never a plain EXPUNGE, which would also remove every
-message someone else had marked ``\\Deleted``.
+message someone else had marked ``\\Deleted``; and the clean-up changes nothing else.
+
+That last one needs care. Deleting takes a read-write SELECT, and a read-write SELECT
+takes the ``\\Recent`` flag from every message no session had seen yet (RFC 3501 2.3.2;
+EXAMINE "MUST NOT cause messages to lose the \\Recent flag", 6.3.2): Dovecot then moves
+them from ``new/`` to ``cur/``, so a mail client no longer shows them as new. No IMAP4rev1
+command deletes without selecting (IMAP4rev2, RFC 9051, drops ``\\Recent`` altogether,
+but Dovecot 2.3 does not speak it). So the search runs in the EXAMINE session, which also
+asks which messages are still ``\\Recent``: only when none is, besides probes (messages
+with the probe header), is the folder selected read-write and the probe expunged. Otherwise
+the probe is left, and the check says so; a mailbox (or folder, ``--folder``) that only
+receives probes is never in that case.
 
 The IMAP session is opened (and the folder examined, read-only) *before* sending: a dead or
 misconfigured mailbox is found before a probe is sent that nobody would ever collect.
@@ -13,6 +24,7 @@ misconfigured mailbox is found before a probe is sent that nobody would ever col
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import secrets
 import smtplib
@@ -23,7 +35,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-from mailrep.mail.imap import close, connect, describe_error, tls_context
+from mailrep.mail.imap_conn import close, connect, describe_error, tls_context
 from mailrep.mail.message import ImapSettings, Security, SourceError
 
 PROBE_HEADER = "X-Mailrep-Probe"
@@ -71,10 +83,23 @@ class RoundTrip:
     delivery_seconds: float | None
     raw: bytes | None
     deleted: bool
+    kept_because: str = ""  # why the clean-up left the probe (or what it could not avoid)
 
     @property
     def found(self) -> bool:
         return self.found_at is not None
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """What removing the probe did: ``deleted``, and in words why not (or what else the
+    read-write SELECT could not help changing). True when the probe is gone."""
+
+    deleted: bool
+    note: str = ""
+
+    def __bool__(self) -> bool:
+        return self.deleted
 
 
 def round_trip(
@@ -113,8 +138,8 @@ def round_trip(
             raw = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
         except (OSError, IMAPClientError) as exc:
             raise ProbeError(f"{where}: {describe_error(exc)}") from None
-        deleted = _delete(client, imap.folder, uid, deadline, imap.timeout)
-        return RoundTrip(token, sent_at, found_at, seen - sent, raw, deleted)
+        done = _delete(client, imap.folder, uid, deadline, imap.timeout)
+        return RoundTrip(token, sent_at, found_at, seen - sent, raw, done.deleted, done.note)
     finally:
         close(client)
 
@@ -174,7 +199,7 @@ def send_probe(
                 conn.ehlo()
             if smtp.user:
                 step()
-                conn.login(smtp.user, smtp.password or "")
+                _login(conn, smtp.user, smtp.password or "")
             step()
             conn.send_message(
                 probe_message(sender, recipient, token), from_addr=sender, to_addrs=[recipient]
@@ -190,6 +215,26 @@ def send_probe(
         raise ProbeError(f"{where}: {exc}") from None
     except (smtplib.SMTPException, OSError) as exc:
         raise ProbeError(f"{where}: {describe_error(exc)}") from None
+
+
+def _login(conn: smtplib.SMTP, user: str, password: str) -> None:
+    """SMTP AUTH. smtplib's own login encodes its answer as ASCII (a non-ASCII password was
+    an internal UnicodeEncodeError); RFC 4616 PLAIN is UTF-8, so a non-ASCII login is sent
+    that way, itself, and only over a mechanism that can carry it."""
+    if (user + password).isascii():
+        conn.login(user, password)
+        return
+    if "PLAIN" not in conn.esmtp_features.get("auth", "").upper().split():
+        raise smtplib.SMTPNotSupportedError(
+            "the user name or password is not ASCII, and the server offers no AUTH PLAIN to "
+            "send it in UTF-8"
+        )
+    answer = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
+    code, text = conn.docmd("AUTH", f"PLAIN {answer}")
+    if code == 535:
+        raise smtplib.SMTPAuthenticationError(code, text)
+    if code != 235:
+        raise smtplib.SMTPResponseException(code, text)
 
 
 def _wait_for(client: Any, token: str, first_uid: int, until: float, deadline: float) -> int | None:
@@ -227,23 +272,47 @@ def _wait_for(client: Any, token: str, first_uid: int, until: float, deadline: f
             time.sleep(pause)
 
 
-def _delete(client: Any, folder: str, uid: int, deadline: float, timeout: float) -> bool:
-    """Remove exactly ``uid``: read-write SELECT, ``UID STORE +FLAGS (\\Deleted)``, then
-    ``UID EXPUNGE uid``. Without UIDPLUS nothing is flagged (a flag we could not expunge
-    safely would leave the probe for someone else's plain EXPUNGE): returns False."""
+#: SEARCH criteria for messages still \\Recent that are not probes (HEADER with an empty
+#: string matches every message that has the field, RFC 3501 6.4.4).
+_FOREIGN_RECENT = ["RECENT", "NOT", "HEADER", PROBE_HEADER, ""]
+
+
+def _delete(client: Any, folder: str, uid: int, deadline: float, timeout: float) -> Cleanup:
+    """Remove exactly ``uid`` and change nothing else (see the module's docstring).
+
+    In the EXAMINE session: is any message besides probes still ``\\Recent``? Then a
+    read-write SELECT would take that flag from it: leave the probe. Else SELECT, ``UID
+    STORE +FLAGS (\\Deleted)``, ``UID EXPUNGE uid``. Without UIDPLUS nothing is flagged (a
+    flag we could not expunge safely would leave the probe for someone else's plain
+    EXPUNGE)."""
     from imapclient import DELETED
     from imapclient.exceptions import IMAPClientError
 
     if not client.has_capability("UIDPLUS"):
-        return False
+        return Cleanup(False, "the server lacks UIDPLUS, which deleting one message needs")
     try:
         _timeout(client, deadline, timeout)
+        waiting = client.search(_FOREIGN_RECENT)
+        if waiting:
+            return Cleanup(
+                False,
+                f"{len(waiting)} other message(s) in {folder} are still new (\\Recent), and "
+                "deleting would take that flag from them (a mail client would no longer show "
+                "them as new); a mailbox or folder of its own for the probes avoids this",
+            )
         client.select_folder(folder, readonly=False)
+        late = client.search(_FOREIGN_RECENT)  # arrived between the look and the SELECT
         client.add_flags([uid], [DELETED], silent=True)
         client.uid_expunge([uid])
-        return not client.search(["UID", str(uid)])
-    except (OSError, IMAPClientError):
-        return False
+        gone = not client.search(["UID", str(uid)])
+    except (OSError, IMAPClientError) as exc:
+        return Cleanup(False, f"the server refused: {describe_error(exc)}")
+    note = (
+        f"{len(late)} message(s) arriving during the clean-up lost their \\Recent flag"
+        if late
+        else ""
+    )
+    return Cleanup(gone, note if gone else "the probe was still there after UID EXPUNGE")
 
 
 def _left(deadline: float, cap: float) -> float:

@@ -42,7 +42,10 @@ def parse_since(text: str, now: datetime | None = None) -> datetime | None:
     seconds = float(match.group(1)) * _UNITS[match.group(2)]
     if seconds <= 0:
         raise ValueError(f"the window must be longer than zero: {text!r}")
-    return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+    try:
+        return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+    except OverflowError:  # reaches back before year 1 (or is not finite at all)
+        raise ValueError(f"the window reaches back before any date: {text!r} (use 'all')") from None
 
 
 def read_imap(

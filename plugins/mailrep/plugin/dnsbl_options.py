@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -24,6 +25,35 @@ DQS_ENV = "MAILREP_DQS_KEY"
 
 class ConfigError(CannotJudge, ValueError):
     """Options that cannot work together or point at nothing (UNKNOWN)."""
+
+
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+_KEY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+KEY_FORM = "one DNS label of letters, digits, '-'; not shown"
+
+
+def zone_arg(text: str) -> str:
+    """A blocklist zone: a DNS name of one or more labels (a final dot is allowed).
+
+    ``-z ""`` silently meant the default set, ``-z .`` queried the root and ``-z "a b"`` a
+    name no server can hold: each is a typo, refused before any query is sent.
+    """
+    name = text.strip()
+    name = name[:-1] if name.endswith(".") else name
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise argparse.ArgumentTypeError(
+            f"not a zone name: {text!r} (dot-separated labels of letters, digits, '-')"
+        )
+    return name.lower()
+
+
+def dqs_key_arg(text: str) -> str:
+    """A Spamhaus DQS key: it becomes the first label of every query name, so it must be
+    one DNS label. Refused without being shown: it is a secret."""
+    if not _KEY.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a DQS key ({KEY_FORM})")
+    return text
 
 
 def nameserver_arg(text: str) -> Any:
@@ -54,6 +84,7 @@ def add_blocklist_options(
         dest="zones",
         action="append",
         default=[],
+        type=zone_arg,
         metavar="ZONE",
         help="check this zone (repeatable; replaces the default set; -s/--server as in "
         "check_rbl). Zones not in the catalogue are decoded by RFC 5782's generic rules; a "
@@ -70,6 +101,7 @@ def add_blocklist_options(
         "--exclude-zone",
         action="append",
         default=[],
+        type=zone_arg,
         metavar="ZONE",
         help="leave this zone out (repeatable)",
     )
@@ -80,6 +112,7 @@ def add_blocklist_options(
     )
     zones.add_argument(
         "--dqs-key",
+        type=dqs_key_arg,
         metavar="KEY",
         help=f"Spamhaus Data Query Service key: Spamhaus zones are queried as KEY.<zone>."
         f"dq.spamhaus.net (the key never appears in output). Prefer the {DQS_ENV} "
@@ -255,6 +288,9 @@ def blocklist_config(args: argparse.Namespace, deadline: float) -> BlocklistConf
     if not nameservers:
         raise ConfigError("no nameserver: give --nameserver or fix /etc/resolv.conf")
     key = args.dqs_key or _dqs_key_from(args.dqs_key_file) or os.environ.get(DQS_ENV) or None
+    if key is not None and not _KEY.fullmatch(key):
+        where = "--dqs-key-file" if args.dqs_key_file and not args.dqs_key else DQS_ENV
+        raise ConfigError(f"{where} holds no DQS key ({KEY_FORM})")
     settings = LookupSettings(
         nameservers=nameservers,
         query_timeout=min(args.query_timeout, max(0.1, deadline - time.monotonic())),

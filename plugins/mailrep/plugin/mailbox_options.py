@@ -8,10 +8,11 @@ loudly named, way to skip verification.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from typing import Any
 
 from mailrep.errors import CannotJudge
-from mailrep.plugin.runtime import positive_float
+from mailrep.plugin.runtime import UsageError, positive_float
 
 IMAP_PASSWORD_ENV = "MAILREP_IMAP_PASSWORD"
 SMTP_PASSWORD_ENV = "MAILREP_SMTP_PASSWORD"
@@ -77,7 +78,8 @@ def add_imap_options(parser: argparse.ArgumentParser, *, required: bool = False)
         dest="imap_security",
         action="store_const",
         const="none",
-        help="no TLS at all (only for loopback test set-ups)",
+        help="no TLS at all: the password travels in clear, so only to a loopback address "
+        "(127.0.0.0/8, ::1, localhost); any other host is a usage error",
     )
     parser.set_defaults(imap_security="tls")
     group.add_argument(
@@ -121,7 +123,8 @@ def add_smtp_options(parser: argparse.ArgumentParser) -> None:
         dest="smtp_security",
         action="store_const",
         const="none",
-        help="no TLS at all (only for loopback test set-ups)",
+        help="no TLS at all: the test message travels in clear; with --smtp-user only to a "
+        "loopback address (127.0.0.0/8, ::1, localhost), as the password would too",
     )
     parser.set_defaults(smtp_security="starttls")
     group.add_argument(
@@ -154,10 +157,38 @@ def _password(file: str | None, env: str, what: str) -> str | None:
         raise CannotJudge(f"cannot read the {what} password file: {exc.strerror or exc}") from None
 
 
-def imap_settings(args: argparse.Namespace, timeout: float) -> Any:
-    """ImapSettings from the options; a missing user or password is UNKNOWN with the fix."""
+def is_loopback(host: str) -> bool:
+    """A loopback address literal (127.0.0.0/8, ::1, an IPv4-mapped one) or ``localhost``
+    (RFC 6761: always the loopback). Names are not resolved: a name that resolves to
+    127.0.0.1 today can point elsewhere tomorrow."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def _refuse_plain(option: str, host: str, secure: str) -> None:
+    if not is_loopback(host):
+        raise UsageError(
+            f"{option} sends the password in clear, so only to a loopback address, "
+            f"not {host} (use {secure})"
+        )
+
+
+def imap_settings(args: argparse.Namespace, timeout: float, deadline: float | None = None) -> Any:
+    """ImapSettings from the options; a missing user or password is UNKNOWN with the fix.
+
+    ``timeout`` caps one network step, ``deadline`` (a ``time.monotonic()`` value, the
+    run's) ends the whole IMAP conversation."""
     from mailrep.mail.sources import ImapSettings
 
+    if args.imap_security == "none":
+        _refuse_plain("--imap-plain", args.imap_host, "--imap-starttls or --imap-tls")
     if not args.imap_user:
         raise CannotJudge("--imap-user is required with --imap-host")
     password = _password(args.password_file, IMAP_PASSWORD_ENV, "IMAP")
@@ -174,12 +205,15 @@ def imap_settings(args: argparse.Namespace, timeout: float) -> Any:
         ca_file=args.ca_file,
         insecure=args.insecure,
         timeout=timeout,
+        deadline=deadline,
     )
 
 
 def smtp_settings(args: argparse.Namespace, timeout: float, imap_password: str | None) -> Any:
     from mailrep.mail.roundtrip import SmtpSettings
 
+    if args.smtp_security == "none" and args.smtp_user:
+        _refuse_plain("--smtp-plain with --smtp-user", args.smtp_host, "--smtp-starttls")
     password = None
     if args.smtp_user:
         password = _password(args.smtp_password_file, SMTP_PASSWORD_ENV, "SMTP") or imap_password

@@ -26,9 +26,13 @@ from typing import Any, NamedTuple, NoReturn
 from mailrep import __version__
 from mailrep.errors import CannotJudge
 from mailrep.plugin import extra_opts
-from mailrep.plugin.delivery import bare_exposition, deliver
+from mailrep.plugin.delivery import FORMATS, emit
+from mailrep.plugin.delivery import wanted_format as _wanted_format
+from mailrep.plugin.values import MAX_TIMEOUT, timeout_seconds, unrecognized
+from mailrep.plugin.values import nagios_range as nagios_range
+from mailrep.plugin.values import positive_float as positive_float
+from mailrep.plugin.values import positive_int as positive_int
 
-FORMATS = ("nagios", "json", "openmetrics")
 EXIT_UNKNOWN = 3
 
 
@@ -44,8 +48,14 @@ class PlainExit(Exception):
         self.text = text
 
 
-class RunTimeout(Exception):
-    """The alarm backstop fired: the whole run exceeded ``-t``."""
+class RunTimeout(BaseException):
+    """The alarm backstop fired: the whole run exceeded ``-t``.
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that no ``except Exception`` can
+    swallow it: per-message code catches broadly so one bad message cannot end a run, and
+    an alarm it caught would let the run go on past ``-t`` (measured: ``-t 1`` over 8,000
+    messages ran 4.9 s and lost the message the alarm hit).
+    """
 
 
 class PluginParser(argparse.ArgumentParser):
@@ -54,10 +64,22 @@ class PluginParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         kwargs["add_help"] = False
+        # No prefix matching: "--password x" must not become "--password-file x" (and read
+        # a file named like the password), and a new option must not change what an
+        # abbreviation in someone's configuration means.
+        kwargs["allow_abbrev"] = False
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """As argparse's, but an unrecognised word is never echoed: it may be a secret
+        given to an option that does not exist (``--password hunter2``)."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            raise UsageError(unrecognized(extra))
+        return parsed
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         raise PlainExit(message or "")
@@ -72,48 +94,6 @@ class _VersionAction(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kw: Any) -> None:
         raise PlainExit(f"{parser.prog} {__version__} (mailrep)\n")
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
-
-
-#: What a Nagios range looks like, for the message that refuses one.
-RANGE_FORMS = (
-    "a range looks like 10 (alert above 10), 10: (below 10), ~:10 (above 10), "
-    "10:20 (outside 10-20) or @10:20 (inside 10-20)"
-)
-
-
-def nagios_range(text: str) -> str:
-    """Validate a Nagios range with nagiosplugin's own parser (never by hand).
-
-    The parser's own message ("invalid literal for int() with base 10") means nothing to
-    the admin who typed ``-c x``: the refusal shows what a range looks like instead.
-    """
-    from nagiosplugin import Range
-
-    try:
-        Range(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a Nagios range: {text!r} ({RANGE_FORMS})") from None
-    return text
 
 
 def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) -> None:
@@ -132,10 +112,11 @@ def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) 
     group.add_argument(
         "-t",
         "--timeout",
-        type=positive_float,
+        type=timeout_seconds,
         default=default_timeout,
         metavar="SECONDS",
-        help=f"bound for the whole run (default {default_timeout:g}); when it is hit the "
+        help=f"bound for the whole run (default {default_timeout:g}, at most "
+        f"{MAX_TIMEOUT:g}); network steps end a little before it, and when it is hit the "
         "plugin reports UNKNOWN, or what it learnt so far with unanswered queries as errors",
     )
     group.add_argument(
@@ -203,63 +184,12 @@ def _long_output(check: Any) -> list[str]:
     return [line for line in str(text).splitlines() if line]
 
 
-def emit(
-    label: str,
-    state: int,
-    summary: str,
-    *,
-    perfdata: Sequence[str] = (),
-    details: Sequence[str] = (),
-    fmt: str = "nagios",
-    extra: dict[str, Any] | None = None,
-    json_perfdata: list[dict[str, Any]] | None = None,
-    verbose: int = 0,
-    checked_at: str | None = None,
-    exposition: str = "",
-    output: str | None = None,
-) -> NoReturn:
-    """Print one result in the chosen format (to ``output``, the ``--output`` file, if given)
-    and exit with its code.
-
-    All text passes :mod:`mailrep.plugin.output`, which enforces what consumers rely on
-    (no control characters, no ``;`` before the ``|``, bounded long output, the JSON
-    envelope with version and time); an exposition is :mod:`mailrep.plugin.openmetrics`'s.
-    """
-    from mailrep.plugin.output import check_time, json_text, nagios_text, status_line
-
-    if fmt == "openmetrics":
-        if state == EXIT_UNKNOWN:  # an exposition has no words: say why where logs look
-            sys.stderr.write(status_line(label, state, summary) + "\n")
-        text = exposition or bare_exposition(label, state)
-    elif fmt == "json":
-        text = json_text(
-            label,
-            state,
-            summary,
-            checked_at=checked_at or check_time(),
-            perfdata=json_perfdata,
-            details=details,
-            extra=extra,
-        )
-    else:
-        text = nagios_text(label, state, summary, perfdata, details, verbose)
-    deliver(text, output)
-    raise SystemExit(state)
-
-
-def _wanted_format(argv: Sequence[str]) -> str:
-    """The --format of a command line that may not parse (for its usage error)."""
-    for i, arg in enumerate(argv):
-        value = arg[len("--format=") :] if arg.startswith("--format=") else None
-        if arg == "--format":
-            value = argv[i + 1] if i + 1 < len(argv) else None
-        if value in FORMATS:
-            return value
-    return "nagios"
-
-
 def _alarm(_signum: int, _frame: Any) -> None:
     raise RunTimeout()
+
+
+def _disarm() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _failure(
@@ -277,6 +207,8 @@ def _failure(
         return f"missing dependency: {exc.name} (reinstall mailrep)", []
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted", []
+    if isinstance(exc, MemoryError):
+        return "out of memory: the input is larger than this process may hold", []
     if isinstance(exc, CannotJudge):
         return str(exc), []
     import traceback
@@ -299,6 +231,66 @@ def _extra(outcome: Outcome | None, defaults: Callable[[], dict[str, Any]]) -> d
     return keys
 
 
+class _Run:
+    """What the handlers of a failed run need from the part that got this far."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt  # one of FORMATS
+        self.timeout: float | None = None
+        self.verbose = 0
+        self.outcome: Outcome | None = None
+        self.started = time.monotonic()
+        self.args: argparse.Namespace | None = None  # once parsed; None again for usage errors
+
+
+class _Report(NamedTuple):
+    """What :func:`emit` prints at the end of a run."""
+
+    state: int
+    summary: str
+    perfdata: Sequence[str] = ()
+    details: Sequence[str] = ()
+    extra: dict[str, Any] | None = None
+    json_perfdata: list[dict[str, Any]] | None = None
+    facts: Callable[[], Any] | None = None
+
+
+def _evaluate(
+    parser: PluginParser,
+    build: Callable[[argparse.Namespace, RunContext], Outcome],
+    argv: Sequence[str],
+    json_defaults: Callable[[], dict[str, Any]],
+    state: _Run,
+) -> _Report:
+    started = state.started
+    argv = extra_opts.expand(parser, argv)
+    state.fmt = _wanted_format(argv)  # "format = json" in an options file
+    args = parser.parse_args(argv)
+    state.fmt, state.args = args.format, args
+    from mailrep.plugin.state_options import check_usage
+
+    if problem := check_usage(args):
+        raise UsageError(problem)
+    state.timeout, state.verbose = float(args.timeout), int(args.verbose)
+    margin = min(1.0, max(0.2, state.timeout * 0.1))
+    ctx = RunContext(started, started + max(0.1, state.timeout - margin), state.verbose)
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, state.timeout)
+    state.outcome = build(args, ctx)
+    check = state.outcome.check
+    check()
+    _disarm()
+    return _Report(
+        int(check.state.code),
+        check.summary_str.strip(),
+        check.perfdata,
+        _long_output(check),
+        _extra(state.outcome, json_defaults),
+        _perfdata(check),
+        state.outcome.facts,
+    )
+
+
 def run(
     label: str,
     parser: PluginParser,
@@ -310,79 +302,66 @@ def run(
 
     ``json_defaults`` gives the plugin's own JSON keys with empty values, so a document has
     the same keys in every state (a usage error too).
+
+    The alarm is one-shot, so it can interrupt at most one thing: the run, or the handling
+    of an exception that ended the run (a MemoryError whose unwinding took the last of
+    ``-t``). The outer handler catches that second exception, and nothing is left to
+    interrupt it: whatever happens, one status line and an exit code 0-3.
     """
     from mailrep.plugin.output import check_time
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    fmt = _wanted_format(argv)
-    started = time.monotonic()
     checked_at = check_time()
-    timeout: float | None = None
-    verbose = 0
-    args: argparse.Namespace | None = None
-    outcome: Outcome | None = None
+    state = _Run(_wanted_format(argv))
     previous = signal.getsignal(signal.SIGALRM)
-    try:
-        argv = extra_opts.expand(parser, argv)
-        fmt = _wanted_format(argv)  # "format = json" in an options file
-        args = parser.parse_args(argv)
-        fmt = args.format
-        from mailrep.plugin.state_options import check_usage
 
-        if problem := check_usage(args):
-            raise UsageError(problem)
-        timeout, verbose = float(args.timeout), int(args.verbose)
-        margin = min(1.0, max(0.2, timeout * 0.1))
-        ctx = RunContext(started, started + max(0.1, timeout - margin), verbose)
-        signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        outcome = build(args, ctx)
-        check = outcome.check
-        check()
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        summary = check.summary_str.strip()
-        details = _long_output(check)
-        state = int(check.state.code)
-        extra = _extra(outcome, json_defaults)
+    def failed(exc: BaseException) -> _Report:
+        _disarm()
+        text, lines = _failure(exc, parser, state.timeout, state.verbose)
+        if isinstance(exc, UsageError):
+            state.args = None  # a usage error is no run of the check: nothing to remember
+        extra = _extra(state.outcome, json_defaults) if state.fmt == "json" else None
+        return _Report(EXIT_UNKNOWN, text, details=lines, extra=extra)
+
+    try:
+        try:
+            report = _evaluate(parser, build, argv, json_defaults, state)
+        except (SystemExit, PlainExit):
+            raise
+        except BaseException as exc:  # the contract: never a traceback, always a status line
+            report = failed(exc)
     except SystemExit:
         raise
     except PlainExit as done:
         sys.stdout.write(done.text)
         sys.stdout.flush()
         raise SystemExit(EXIT_UNKNOWN) from None
-    except BaseException as exc:  # the contract: never a traceback, always a status line
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        text, lines = _failure(exc, parser, timeout, verbose)
-        from mailrep.plugin.aftercheck import after_run
-
-        ran = None if isinstance(exc, UsageError) else args  # a usage error is no run
-        partial = _extra(outcome, json_defaults) if fmt == "json" else {}
-        after = after_run(parser.prog, ran, EXIT_UNKNOWN, None, partial, fmt, started, timeout)
-        emit(
-            label,
-            EXIT_UNKNOWN,
-            text,
-            details=lines + after.lines,
-            fmt=fmt,
-            verbose=verbose,
-            checked_at=checked_at,
-            **after.kw,
-        )
+    except BaseException as late:  # the alarm (or another failure) while handling the first
+        report = failed(late)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _disarm()
         signal.signal(signal.SIGALRM, previous)
     from mailrep.plugin.aftercheck import after_run  # not for -h and -V: they never get here
 
-    after = after_run(parser.prog, args, state, outcome.facts, extra, fmt, started, timeout)
+    after = after_run(
+        parser.prog,
+        state.args,
+        report.state,
+        report.facts,
+        report.extra or {},
+        state.fmt,
+        state.started,
+        state.timeout,
+    )
     emit(
         label,
-        state,
-        summary,
-        perfdata=check.perfdata,
-        details=details + after.lines,
-        fmt=fmt,
-        json_perfdata=_perfdata(check),
-        verbose=verbose,
+        report.state,
+        report.summary,
+        perfdata=report.perfdata,
+        details=[*report.details, *after.lines],
+        fmt=state.fmt,
+        json_perfdata=report.json_perfdata,
+        verbose=state.verbose,
         checked_at=checked_at,
         **after.kw,
     )

@@ -107,9 +107,12 @@ def from_round_trip(
         raise CannotJudge(f"the test message arrived but could not be fetched from {imap.host}")
     notes = []
     if not trip.deleted:
+        why = trip.kept_because or "the server refused"
         notes.append(
-            f"the test message (token {trip.token}) could not be deleted: the server lacks "
-            "UIDPLUS or refused; delete it by hand"
+            f"the test message (token {trip.token}) was left in {imap.folder}: {why}; "
+            "delete it by hand"
         )
+    elif trip.kept_because:
+        notes.append(trip.kept_because)
     source = f"round trip {smtp.host} -> {imap.host} {imap.folder}"
     return Obtained(trip.raw, source, trip.delivery_seconds, tuple(notes))

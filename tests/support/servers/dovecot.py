@@ -188,6 +188,17 @@ class Dovecot:
         read-only client compare like with like."""
         self.doveadm("mailbox", "status", "-u", user, "messages uidnext", folder)
 
+    def read_by_a_client(self, user: str, folder: str = "INBOX") -> None:
+        """What a mail client does when it opens a folder: SELECT it read-write, which takes
+        the \\Recent flag from its new messages (Dovecot moves them from new/ to cur/)."""
+        import imaplib
+
+        with imaplib.IMAP4(self.host, self.imap_port, timeout=10) as client:
+            client.login(user, self.users[user])
+            status, _ = client.select(folder)
+            if status != "OK":
+                raise DovecotError(f"SELECT {folder} failed for {user}")
+
     def snapshot(self, user: str) -> dict[str, MessageState]:
         """Every message of every folder, keyed by its Maildir base name, read from disk."""
         result: dict[str, MessageState] = {}
@@ -245,7 +256,7 @@ class Dovecot:
                 raise ValueError("user names and passwords must not contain ':' or newlines")
             lines.append(f"{user}:{{PLAIN}}{password}::::::\n")
         path = self.workdir / "passwd"
-        path.write_text("".join(lines))
+        path.write_text("".join(lines), encoding="utf-8")  # a password may be non-ASCII
         path.chmod(0o640)  # the auth process runs as the dovecot user
         if os.geteuid() == 0:
             os.chown(path, 0, grp.getgrnam("dovecot").gr_gid)

@@ -324,12 +324,16 @@ class IncidentLab:
             self.mx.set_main(soft_bounce="yes" if enabled else "no")
 
     def reset(self) -> None:
-        """Back to the incident: only the relay listed, plain smtpd on the MX, 5xx refusals."""
+        """Back to the incident: only the relay listed, plain smtpd on the MX, 5xx refusals,
+        and the probe mailbox read by its owner (no message left \\Recent by an earlier test,
+        which would make the round trip leave its probe rather than take that flag)."""
         if self.listed != [RELAY_IP]:
             self.listed = [RELAY_IP]
             self._publish()
         self.use_postscreen(False)
         self.soft_bounce(False)
+        if self.dovecot is not None:
+            self.dovecot.read_by_a_client(PROBE)
 
     # -- mail ------------------------------------------------------------------------------
 

@@ -265,3 +265,10 @@ def test_the_file_reader_knows_exactly_the_catalogue_meanings():
     from mailrep.dnsbl import zone_toml
 
     assert set(zone_toml.MEANINGS) == {m.value for m in Meaning}
+
+
+def test_a_zones_file_that_is_not_utf8_is_refused_naming_the_line(catalogue, tmp_path):
+    path = tmp_path / "zones.toml"
+    path.write_bytes(b'[[zone]]\nname = "bl.example.test"\ndescription = "caf\xe9"\n')
+    with pytest.raises(CatalogueError, match=r"not UTF-8 text \(line 3\)"):
+        zones.load_file(str(path), catalogue)

@@ -78,3 +78,19 @@ def test_private_file_does_not_warn(tmp_path, capsys):
     path.chmod(0o600)
     load_password(str(path), None, ENV)
     assert capsys.readouterr().err == ""
+
+
+def test_a_first_line_that_is_not_utf8_is_an_error_that_quotes_no_byte_of_it(tmp_path):
+    path = tmp_path / "pw"
+    path.write_bytes(b"caf\xe9-secret\n")  # Latin-1, as an old editor writes it
+    path.chmod(0o600)
+    with pytest.raises(OSError, match="not UTF-8") as raised:
+        load_password(str(path), None, ENV)
+    assert "secret" not in str(raised.value) and "xe9" not in str(raised.value)
+
+
+def test_a_utf8_password_is_read_as_text(tmp_path):
+    path = tmp_path / "pw"
+    path.write_bytes("Grüße-pässwörd\n".encode())
+    path.chmod(0o600)
+    assert load_password(str(path), None, ENV) == "Grüße-pässwörd"

@@ -9,7 +9,8 @@ import ssl
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from mailrep.mail.imap import describe_error, search_criteria, tls_context
+from mailrep.mail.imap import search_criteria
+from mailrep.mail.imap_conn import describe_error, tls_context
 from mailrep.mail.roundtrip import PROBE_HEADER, SmtpSettings, probe_message
 from mailrep.mail.sources import ImapSettings, SourceError
 

@@ -274,6 +274,12 @@ def test_since_rejects_what_it_cannot_read(text):
         sources.parse_since(text)
 
 
+@pytest.mark.parametrize("text", ["99999999999d", "9" * 400 + "w", "3000000000w"])
+def test_since_longer_than_the_calendar_is_refused_not_an_overflow(text):
+    with pytest.raises(ValueError, match="before any date"):
+        sources.parse_since(text, now=NOW)
+
+
 def test_message_is_immutable():
     m = Message("x", None, b"")
     with pytest.raises(AttributeError):

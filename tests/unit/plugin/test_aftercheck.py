@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from mailrep.plugin import aftercheck, runtime
+from mailrep.plugin import aftercheck, delivery
 from mailrep.plugin.facts import Facts
 from mailrep.plugin.history import CLEAN, LISTED, Sighting
 from mailrep.plugin.openmetrics import gauge
@@ -130,7 +130,7 @@ def test_only_changes_is_for_cron_mail_only(tmp_path, kw, problem):
     ],
 )
 def test_the_format_of_a_bad_command_line_is_found(argv, fmt):
-    assert runtime._wanted_format(argv) == fmt
+    assert delivery.wanted_format(argv) == fmt
 
 
 def test_a_failing_family_builder_still_gives_an_exposition_with_the_state(tmp_path):

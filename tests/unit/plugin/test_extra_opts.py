@@ -119,9 +119,9 @@ def test_a_flag_with_another_value_is_refused_naming_file_line_and_key(dnsbl, tm
 
 
 def test_values_are_kept_whole_even_when_they_start_with_a_dash_or_hold_equals(dnsbl, tmp_path):
-    path = ini(tmp_path, "[check_dnsbl]\nwarning = ~:10\ncritical = @1:2\nexclude-zone = a=b\n")
+    path = ini(tmp_path, "[check_dnsbl]\nwarning = ~:10\ncritical = @1:2\nzones-file = a=b\n")
     args = parsed(dnsbl, [f"--extra-opts=@{path}"])
-    assert (args.warning, args.critical, args.exclude_zone) == ("~:10", "@1:2", ["a=b"])
+    assert (args.warning, args.critical, args.zones_file) == ("~:10", "@1:2", "a=b")
 
 
 def test_comments_and_keys_before_any_section_are_ignored(dnsbl, tmp_path):
@@ -164,7 +164,8 @@ def test_extra_opts_inside_an_options_file_is_refused(dnsbl, tmp_path):
 
 
 def test_an_abbreviated_extra_opts_is_a_usage_error(dnsbl):
-    with pytest.raises(UsageError, match="in full"):
+    """No option is matched by a prefix (allow_abbrev=False): --extra is not --extra-opts."""
+    with pytest.raises(UsageError, match="unrecognized arguments: --extra "):
         dnsbl.parse_args(expand(dnsbl, ["--extra=@/x"], NO_ENV))
 
 
@@ -233,11 +234,11 @@ def test_the_first_existing_default_file_in_the_documented_order_is_read(tmp_pat
     for path in present:
         target = root / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(f"[check_dnsbl]\nexclude-zone = {path}\n")
+        target.write_text(f"[check_dnsbl]\nzones-file = {path}\n")
     expected = next(p for p in DEFAULTS if p in present)
     assert find_default(NO_ENV, str(root)) == expected
     args = parsed(check_dnsbl.build_parser(), ["--extra-opts"], NO_ENV, str(root))
-    assert args.exclude_zone == [expected]
+    assert args.zones_file == expected
 
 
 def test_the_c_plugins_places_come_before_perls_and_local_before_etc():

@@ -10,7 +10,7 @@ from mailrep.mail.sources import ImapSettings
 from mailrep.relay.obtain import NotDelivered, from_round_trip
 
 
-def trip(found: bool = True, deleted: bool = True) -> probe.RoundTrip:
+def trip(found: bool = True, deleted: bool = True, why: str = "") -> probe.RoundTrip:
     now = datetime.now(UTC)
     return probe.RoundTrip(
         "TOKEN",
@@ -19,6 +19,7 @@ def trip(found: bool = True, deleted: bool = True) -> probe.RoundTrip:
         0.5 if found else None,
         b"Subject: mailrep probe TOKEN\r\n\r\nprobe\r\n" if found else None,
         deleted,
+        why,
     )
 
 
@@ -46,6 +47,17 @@ def test_a_probe_left_behind_is_reported_with_its_token(returns):
     returns(trip(deleted=False))
     [note] = obtain().notes
     assert "TOKEN" in note and "delete it by hand" in note
+
+
+def test_a_probe_left_behind_says_why(returns):
+    returns(trip(deleted=False, why="2 other message(s) in INBOX are still new (\\Recent)"))
+    [note] = obtain().notes
+    assert "was left in INBOX: 2 other message(s) in INBOX are still new" in note
+
+
+def test_what_the_clean_up_could_not_avoid_is_said(returns):
+    returns(trip(deleted=True, why="1 message(s) arriving during the clean-up lost"))
+    assert obtain().notes == ("1 message(s) arriving during the clean-up lost",)
 
 
 def test_a_probe_cleaned_up_leaves_no_note(returns):
