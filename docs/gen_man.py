@@ -112,6 +112,17 @@ def environment(parser: argparse.ArgumentParser) -> Iterator[tuple[str, str]]:
         "colon-separated directories searched for plugins.ini, then nagios-plugins.ini, by "
         "--extra-opts when it names no file (after MP_CONFIG_FILE, before the default places).",
     )
+    if "--state-dir" in has:
+        yield (
+            "XDG_STATE_HOME",
+            "when set (an absolute path), the history lives in $XDG_STATE_HOME/mailrep unless "
+            "--state-dir names a directory.",
+        )
+        yield (
+            "HOME",
+            "without XDG_STATE_HOME and a writable /var/lib/mailrep, the history lives in "
+            "$HOME/.local/state/mailrep.",
+        )
     if "--dqs-key" in has:
         yield DQS_ENV, "the Spamhaus DQS key when neither --dqs-key nor --dqs-key-file is given."
     if "--password-file" in has:
@@ -139,6 +150,13 @@ def files(parser: argparse.ArgumentParser) -> Iterator[tuple[str, str]]:
         )
     if "--nameserver" in has:
         yield "/etc/resolv.conf", "the nameservers asked when no -n is given."
+    if "--state-dir" in has:
+        yield (
+            "/var/lib/mailrep",
+            "the history (one small JSON file per check, and its lock file) when this user can "
+            "write it and XDG_STATE_HOME is not set; make it the nagios user's for Nagios and "
+            "Icinga.",
+        )
 
 
 def render(name: str) -> str:

@@ -338,7 +338,9 @@ def _outcome(args: argparse.Namespace, ctx: RunContext, resource: BounceResource
         *bcheck.bounce_contexts(thresholds(args)),
         bcheck.BounceSummaryText(resource, window_text, ctx.verbose),
     )
-    return Outcome(check, lambda: bounce_json(resource))
+    from mailrep.plugin.facts import of_bounces
+
+    return Outcome(check, lambda: bounce_json(resource), facts=lambda: of_bounces(resource))
 
 
 def build(args: argparse.Namespace, ctx: RunContext) -> Outcome:

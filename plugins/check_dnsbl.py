@@ -35,6 +35,7 @@ examples:
   check_dnsbl -H 198.51.100.25 --zones-file /etc/nagios-plugins/check_rbl.ini
   check_dnsbl -H 198.51.100.25 -w 0 -c 1       one listing WARNING, two CRITICAL
   check_dnsbl -H 198.51.100.25 --format json   one JSON document (cron, scripts)
+  check_dnsbl -H 198.51.100.25 --only-changes  cron: print only when the state or a listing changed
 
 states: a listing is CRITICAL, a policy/scope listing (e.g. Spamhaus PBL) WARNING, lookup
 errors and broken or suspect zones WARNING (named in the output); bad input, a target no

@@ -101,7 +101,10 @@ def only_bounce(result: PluginRun) -> dict:
 
 
 def citation(result: PluginRun) -> dict:
+    """The one citation, without ``bouncing_since`` (the plugin's history, dated from the
+    run: its presence is checked here, its value by tests/integration/test_state_across_runs)."""
     [cited] = result.json["citations"]
+    assert cited.pop("bouncing_since")
     return cited
 
 

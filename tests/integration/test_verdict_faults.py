@@ -167,7 +167,7 @@ def test_a_failing_list_is_named_beside_a_listed_relay(lists):
 
 DNSBL_KEYS = {"plugin", "version", "time", "state", "exit_code", "summary", "perfdata",
               "details", "results", "zones", "targets", "notes", "resolver_fault",
-              "target_errors"}  # fmt: skip
+              "target_errors", "history"}  # fmt: skip
 
 
 def test_check_dnsbl_json_has_the_same_keys_in_every_state(lists):
@@ -218,7 +218,8 @@ def test_a_txt_record_with_control_characters_cannot_forge_output(fake):
     txt = b"Listed\r\nDNSBL OK - forged\x1b[2J\x07 see http://lookup.test/"
     server = fake(by_zone({"psbl.surriel.com": listing("psbl.surriel.com", [LISTED_IP], txt=txt)}))
     r = dnsbl(server.nameserver, "-z", "psbl.surriel.com", "-H", LISTED_IP)
-    assert r.code == 2 and len(r.lines) == 2, r.stdout
+    history = ("state: ", f"{LISTED_IP} listed on ")  # the run's history lines (README)
+    assert r.code == 2 and len([x for x in r.lines if not x.startswith(history)]) == 2, r.stdout
     assert r.lines[1].endswith('TXT "Listed  DNSBL OK - forged[2J see http://lookup.test/"; '
                                f"see https://psbl.org/listing?ip={LISTED_IP}")  # fmt: skip
     doc = dnsbl(server.nameserver, "-z", "psbl.surriel.com", "-H", LISTED_IP, "--format", "json")

@@ -1,11 +1,19 @@
-"""Run an installed plugin the way Nagios does: a separate process, stdout and exit code."""
+"""Run an installed plugin the way Nagios does: a separate process, stdout and exit code.
+
+Each run gets a state directory of its own (``XDG_STATE_HOME`` pointing at a fresh temporary
+directory) unless the test names one (``--state-dir`` or ``XDG_STATE_HOME`` in ``env``):
+the tests run as root, and the plugins' default, /var/lib/mailrep, would otherwise carry
+history from one test (and one test run) into the next.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import pwd
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,18 +63,25 @@ def run_plugin(
     env: dict[str, str] | None = None,
     stdin: bytes | None = None,
     timeout: float = 60,
+    as_user: str | None = None,
 ) -> PluginRun:
-    """Run ``name`` (a console script of this venv) and check the plugin contract holds."""
-    full_env = {**os.environ, **(env or {})}
-    started = time.monotonic()
-    proc = subprocess.run(
-        [str(BIN / name), *args],
-        capture_output=True,
-        env=full_env,
-        input=stdin,
-        timeout=timeout,
-        check=False,
-    )
+    """Run ``name`` (a console script of this venv) and check the plugin contract holds;
+    ``as_user`` runs it as that user (setpriv, from util-linux), as a monitoring daemon would."""
+    prefix: list[str] = []
+    if as_user:
+        user = pwd.getpwnam(as_user)
+        prefix = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+    with tempfile.TemporaryDirectory(prefix="mailrep-state-") as state_home:
+        full_env = {**os.environ, "XDG_STATE_HOME": state_home, **(env or {})}
+        started = time.monotonic()
+        proc = subprocess.run(
+            [*prefix, str(BIN / name), *args],
+            capture_output=True,
+            env=full_env,
+            input=stdin,
+            timeout=timeout,
+            check=False,
+        )
     result = PluginRun(
         proc.returncode, proc.stdout.decode(), proc.stderr.decode(), time.monotonic() - started
     )

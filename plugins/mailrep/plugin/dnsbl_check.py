@@ -280,4 +280,10 @@ def dnsbl_outcome(
         *blocklist_contexts(args),
         BlocklistSummary(resource, what, verbose, list(notes)),
     )
-    return Outcome(check, lambda: {**blocklist_json(resource), "notes": list(notes)})
+    from mailrep.plugin.facts import of_blocklist
+
+    return Outcome(
+        check,
+        lambda: {**blocklist_json(resource), "notes": list(notes)},
+        facts=lambda: of_blocklist(resource),
+    )

@@ -267,4 +267,8 @@ def relay_outcome(args: Any, verbose: int, acquire: Callable[[], Examination]) -
         *relay_contexts(args, resource, args.auth_fail_state),
         RelayChainSummary(resource, verbose),
     )
-    return Outcome(check, lambda: rt.exam_json(resource.exam))
+    from mailrep.plugin.facts import of_relay_chain
+
+    return Outcome(
+        check, lambda: rt.exam_json(resource.exam), facts=lambda: of_relay_chain(resource)
+    )

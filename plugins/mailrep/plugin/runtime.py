@@ -5,8 +5,9 @@ small ways: argparse exits 2 on a typo (CRITICAL to Nagios), a stray exception p
 traceback, a hung server outlives the monitoring system's own timeout. :func:`run` owns that
 contract for all three plugins: usage errors, ``-h`` and ``-V`` exit 3; every failure
 becomes one UNKNOWN line; ``-t`` bounds the whole run (an internal deadline leaves time to
-report what was learnt, and an alarm is the backstop); output is nagios text or one JSON
-document with the same exit code.
+report what was learnt, and an alarm is the backstop); output is nagios text, one JSON
+document or an OpenMetrics exposition with the same exit code. Between judging and printing,
+:func:`mailrep.plugin.aftercheck.finish` remembers the run (since when a listing lasts).
 
 nagiosplugin's own Runtime is not used for printing because it cannot emit JSON and prints
 long output only with ``-v``; the Resource/Context/Summary model is used as intended.
@@ -25,6 +26,8 @@ from typing import Any, NamedTuple, NoReturn
 from mailrep import __version__
 from mailrep.errors import CannotJudge
 from mailrep.plugin import extra_opts
+from mailrep.plugin.delivery import FORMATS, emit
+from mailrep.plugin.delivery import wanted_format as _wanted_format
 from mailrep.plugin.values import MAX_TIMEOUT, timeout_seconds, unrecognized
 from mailrep.plugin.values import nagios_range as nagios_range
 from mailrep.plugin.values import positive_float as positive_float
@@ -118,12 +121,17 @@ def add_common_options(parser: argparse.ArgumentParser, default_timeout: float) 
     )
     group.add_argument(
         "--format",
-        choices=("nagios", "json"),
+        choices=FORMATS,
         default="nagios",
-        help="output: the Nagios plugin format (default) or one JSON document; the exit code "
-        "is the same in both",
+        help="output: the Nagios plugin format (default), one JSON document, or the "
+        "OpenMetrics text exposition for Prometheus; the exit code is the same in all. json "
+        "and openmetrics are for scripts, cron and Prometheus: Nagios and Icinga parse only "
+        "the plugin format",
     )
     extra_opts.add_option(group)
+    from mailrep.plugin.state_options import add_state_options
+
+    add_state_options(parser)
 
 
 class RunContext(NamedTuple):
@@ -139,6 +147,7 @@ class Outcome(NamedTuple):
 
     check: Any  # nagiosplugin.Check, already called
     extra: Callable[[], dict[str, Any]] = dict
+    facts: Callable[[], Any] | None = None  # mailrep.plugin.facts.Facts: history, exposition
 
 
 def _perfdata(check: Any) -> list[dict[str, Any]]:
@@ -173,51 +182,6 @@ def _long_output(check: Any) -> list[str]:
     if isinstance(text, list | tuple):
         return [str(t) for t in text]
     return [line for line in str(text).splitlines() if line]
-
-
-def emit(
-    label: str,
-    state: int,
-    summary: str,
-    *,
-    perfdata: Sequence[str] = (),
-    details: Sequence[str] = (),
-    fmt: str = "nagios",
-    extra: dict[str, Any] | None = None,
-    json_perfdata: list[dict[str, Any]] | None = None,
-    verbose: int = 0,
-    checked_at: str | None = None,
-) -> NoReturn:
-    """Print one result in the chosen format and exit with its code.
-
-    All output passes :mod:`mailrep.plugin.output`, which enforces what consumers rely on
-    (no control characters, no ``;`` before the ``|``, bounded long output, the JSON
-    envelope with version and time).
-    """
-    from mailrep.plugin import output
-
-    if fmt == "json":
-        text = output.json_text(
-            label,
-            state,
-            summary,
-            checked_at=checked_at or output.check_time(),
-            perfdata=json_perfdata,
-            details=details,
-            extra=extra,
-        )
-    else:
-        text = output.nagios_text(label, state, summary, perfdata, details, verbose)
-    sys.stdout.write(text)
-    sys.stdout.flush()
-    raise SystemExit(state)
-
-
-def _wants_json(argv: Sequence[str]) -> bool:
-    for i, arg in enumerate(argv):
-        if arg == "--format=json" or (arg == "--format" and argv[i + 1 : i + 2] == ["json"]):
-            return True
-    return False
 
 
 def _alarm(_signum: int, _frame: Any) -> None:
@@ -271,10 +235,12 @@ class _Run:
     """What the handlers of a failed run need from the part that got this far."""
 
     def __init__(self, fmt: str) -> None:
-        self.fmt = fmt  # "nagios" or "json"
+        self.fmt = fmt  # one of FORMATS
         self.timeout: float | None = None
         self.verbose = 0
         self.outcome: Outcome | None = None
+        self.started = time.monotonic()
+        self.args: argparse.Namespace | None = None  # once parsed; None again for usage errors
 
 
 class _Report(NamedTuple):
@@ -286,6 +252,7 @@ class _Report(NamedTuple):
     details: Sequence[str] = ()
     extra: dict[str, Any] | None = None
     json_perfdata: list[dict[str, Any]] | None = None
+    facts: Callable[[], Any] | None = None
 
 
 def _evaluate(
@@ -295,11 +262,15 @@ def _evaluate(
     json_defaults: Callable[[], dict[str, Any]],
     state: _Run,
 ) -> _Report:
-    started = time.monotonic()
+    started = state.started
     argv = extra_opts.expand(parser, argv)
-    if _wants_json(argv):  # "format = json" in an options file
-        state.fmt = "json"
+    state.fmt = _wanted_format(argv)  # "format = json" in an options file
     args = parser.parse_args(argv)
+    state.fmt, state.args = args.format, args
+    from mailrep.plugin.state_options import check_usage
+
+    if problem := check_usage(args):
+        raise UsageError(problem)
     state.timeout, state.verbose = float(args.timeout), int(args.verbose)
     margin = min(1.0, max(0.2, state.timeout * 0.1))
     ctx = RunContext(started, started + max(0.1, state.timeout - margin), state.verbose)
@@ -316,6 +287,7 @@ def _evaluate(
         _long_output(check),
         _extra(state.outcome, json_defaults),
         _perfdata(check),
+        state.outcome.facts,
     )
 
 
@@ -340,12 +312,14 @@ def run(
 
     argv = list(sys.argv[1:] if argv is None else argv)
     checked_at = check_time()
-    state = _Run("json" if _wants_json(argv) else "nagios")
+    state = _Run(_wanted_format(argv))
     previous = signal.getsignal(signal.SIGALRM)
 
     def failed(exc: BaseException) -> _Report:
         _disarm()
         text, lines = _failure(exc, parser, state.timeout, state.verbose)
+        if isinstance(exc, UsageError):
+            state.args = None  # a usage error is no run of the check: nothing to remember
         extra = _extra(state.outcome, json_defaults) if state.fmt == "json" else None
         return _Report(EXIT_UNKNOWN, text, details=lines, extra=extra)
 
@@ -367,15 +341,27 @@ def run(
     finally:
         _disarm()
         signal.signal(signal.SIGALRM, previous)
+    from mailrep.plugin.aftercheck import after_run  # not for -h and -V: they never get here
+
+    after = after_run(
+        parser.prog,
+        state.args,
+        report.state,
+        report.facts,
+        report.extra or {},
+        state.fmt,
+        state.started,
+        state.timeout,
+    )
     emit(
         label,
         report.state,
         report.summary,
         perfdata=report.perfdata,
-        details=report.details,
+        details=[*report.details, *after.lines],
         fmt=state.fmt,
-        extra=report.extra,
         json_perfdata=report.json_perfdata,
         verbose=state.verbose,
         checked_at=checked_at,
+        **after.kw,
     )

@@ -43,7 +43,11 @@ NOT_CHECK_OPTIONS = {
 
 #: Options a CheckCommand must not offer: Icinga reads the Nagios plugin format only, so any
 #: other output would become one unreadable status line (they are for cron and scripts).
-NOT_FOR_ICINGA = {"--format": "JSON/OpenMetrics output breaks Icinga's parsing of the result"}
+NOT_FOR_ICINGA = {
+    "--format": "JSON/OpenMetrics output breaks Icinga's parsing of the result",
+    "--only-changes": "a silent exit 0 is not a check result",
+    "--output": "the result would go to a file and Icinga would see nothing",
+}
 
 #: Options whose value is a secret: reached through the plugin's environment, because every
 #: local user can read a process's argv (and Icinga shows command lines).
