@@ -18,6 +18,9 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 #: Controls that separated words (tab, newline, CR, ...): replaced by a space, not removed,
 #: so ``"spam\r\nsee"`` reads ``"spam see"`` rather than ``"spamsee"``.
 _SPACING = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
+#: Lone surrogates: what Python makes of bytes that were not UTF-8 (an argument, a file
+#: name). They cannot be written to a UTF-8 stdout at all, so they become U+FFFD.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:
@@ -32,7 +35,7 @@ def printable(text: str) -> str:
     """
     if text.isprintable():
         return text
-    return _CONTROL.sub("", _SPACING.sub(" ", text))
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", _SPACING.sub(" ", text)))
 
 
 def plugin_text(text: str) -> str:

@@ -53,3 +53,11 @@ def test_no_control_character_survives(text):
 @given(st.text())
 def test_printable_output_is_one_line(text):
     assert len(printable(text + "x").splitlines()) == 1
+
+
+def test_lone_surrogates_from_undecodable_bytes_become_the_replacement_character():
+    from mailrep.plugin.text import printable
+
+    text = printable(b"relay \xff.example".decode("utf-8", "surrogateescape"))
+    assert text == "relay \ufffd.example"
+    text.encode("utf-8")  # printable output can always be written
