@@ -8,15 +8,14 @@ loopback, and so is the IMAP server.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 import tempfile
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.support.in_process import run_main
 
 STATUS = re.compile(r"^(DNSBL|RELAY CHAIN|BOUNCES) (OK|WARNING|CRITICAL|UNKNOWN) - \S")
 
@@ -50,23 +49,6 @@ FILE_BYTES = st.one_of(
     st.sampled_from([b"From x\n\xff\n", b"Received: from \xff\n\n", b"\x00" * 100]),
     st.binary(max_size=300),
 )
-
-
-def run(module: str, argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
-    import importlib
-    import os
-
-    main = importlib.import_module(module).main
-    out = io.StringIO()
-    saved = dict(os.environ)
-    os.environ.update(env or {})
-    try:
-        with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as ended:
-            main(argv)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return int(ended.value.code), out.getvalue()
 
 
 def assert_contract(code: int, out: str) -> None:
@@ -116,7 +98,7 @@ def test_check_dnsbl_keeps_the_contract(data, target, zones_file):
         argv += hostile(data, options)
         if zones_file is not None:
             argv += ["--zones-file", a_file(Path(tmp), "zones.toml", zones_file)]
-        assert_contract(*run("check_dnsbl", argv))
+        assert_contract(*run_main("check_dnsbl", argv))
 
 
 @FAST
@@ -141,7 +123,7 @@ def test_check_bounce_rate_keeps_the_contract(data, messages, log):
         argv = ["--dir", str(folder), "-t", "5", *hostile(data, options)]
         if log is not None:
             argv += ["--postfix-log", a_file(Path(tmp), "mail.log", log)]
-        assert_contract(*run("check_bounce_rate", argv))
+        assert_contract(*run_main("check_bounce_rate", argv))
 
 
 @FAST
@@ -152,7 +134,7 @@ def test_check_bounce_rate_over_imap_keeps_the_contract(data, password, user):
         argv = ["--imap-host", "127.0.0.1", "--imap-port", "9", f"--imap-user={user}"]
         argv += ["--imap-plain", "-t", "5", *hostile(data, options)]
         argv += ["--password-file", a_file(Path(tmp), "pw", password)]
-        assert_contract(*run("check_bounce_rate", argv))
+        assert_contract(*run_main("check_bounce_rate", argv))
 
 
 @FAST
@@ -170,4 +152,4 @@ def test_check_relay_chain_keeps_the_contract(data, message):
     with tempfile.TemporaryDirectory() as tmp:
         argv = ["--file", a_file(Path(tmp), "m.eml", message), "-n", "127.0.0.1:9", "-t", "5"]
         argv += ["--allow-nonglobal", *hostile(data, options)]
-        assert_contract(*run("check_relay_chain", argv))
+        assert_contract(*run_main("check_relay_chain", argv))

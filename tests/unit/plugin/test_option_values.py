@@ -9,8 +9,6 @@ that does not exist (``--password x``) is never quoted back.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import string
 
 import pytest
@@ -18,23 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mailrep.plugin.dnsbl_options import dqs_key_arg, zone_arg
 
-
-def run_main(module: str, argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
-    """A plugin's main() in this process: exit code and stdout."""
-    import importlib
-    import os
-
-    main = importlib.import_module(module).main
-    out = io.StringIO()
-    saved = dict(os.environ)
-    os.environ.update(env or {})
-    try:
-        with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as ended:
-            main(argv)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return int(ended.value.code), out.getvalue()
+from tests.support.in_process import run_main
 
 
 @pytest.mark.parametrize(

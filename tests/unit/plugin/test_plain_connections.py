@@ -3,28 +3,10 @@ would travel in clear); --smtp-plain likewise once a password is involved (--smt
 
 from __future__ import annotations
 
-import contextlib
-import io
-
 import pytest
 from mailrep.plugin.mailbox_options import is_loopback
 
-
-def run_main(module: str, argv: list[str], env: dict[str, str]) -> tuple[int, str]:
-    import importlib
-    import os
-
-    main = importlib.import_module(module).main
-    out = io.StringIO()
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as ended:
-            main(argv)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return int(ended.value.code), out.getvalue()
+from tests.support.in_process import run_main
 
 
 @pytest.mark.parametrize(
