@@ -531,19 +531,17 @@ def test_perfdata_labels_are_the_same_whatever_the_mailbox_holds(tmp_path):
 # --- --verify goes through the self-tested lookup core (issue 11, item 6) ------------------
 
 
+def verify_json(tmp_path: Path, bounce: bytes, nameserver: str, *extra: str):
+    """check_bounce_rate --verify --format json over one bounce, through ``nameserver``."""
+    folder = write_dir(tmp_path / "b", [bounce])
+    args = ("--dir", str(folder), "--verify", "-n", nameserver, "--allow-nonglobal", *extra)
+    return bounce_rate(*args, "--format", "json")
+
+
 def test_verify_through_a_resolver_that_says_nxdomain_to_everything_is_an_error(tmp_path):
     server = FakeDnsServer(rcode_reply(dns.rcode.NXDOMAIN))
     try:
-        r = bounce_rate(
-            "--dir",
-            str(write_dir(tmp_path / "b", [mk.blocklisted(ip=RELAY)])),
-            "--verify",
-            "-n",
-            server.nameserver,
-            "--allow-nonglobal",
-            "--format",
-            "json",
-        )
+        r = verify_json(tmp_path, mk.blocklisted(ip=RELAY), server.nameserver)
     finally:
         server.close()
     [citation] = r.json["citations"]
@@ -557,16 +555,7 @@ def test_verify_through_a_resolver_that_says_nxdomain_to_everything_is_an_error(
 def test_verify_on_a_wildcard_zone_is_an_error_not_still_listed(tmp_path):
     server = FakeDnsServer(a_reply("127.0.0.2"))  # lists everything, 127.0.0.1 included
     try:
-        r = bounce_rate(
-            "--dir",
-            str(write_dir(tmp_path / "b", [mk.blocklisted(ip=RELAY)])),
-            "--verify",
-            "-n",
-            server.nameserver,
-            "--allow-nonglobal",
-            "--format",
-            "json",
-        )
+        r = verify_json(tmp_path, mk.blocklisted(ip=RELAY), server.nameserver)
     finally:
         server.close()
     [citation] = r.json["citations"]
@@ -580,16 +569,7 @@ def _cites(zone: str) -> bytes:
 def test_verify_never_queries_a_zone_only_the_bounce_names(tmp_path):
     server = FakeDnsServer(rcode_reply(dns.rcode.NXDOMAIN))
     try:
-        r = bounce_rate(
-            "--dir",
-            str(write_dir(tmp_path / "b", [_cites("bl.attacker-chosen.example")])),
-            "--verify",
-            "-n",
-            server.nameserver,
-            "--allow-nonglobal",
-            "--format",
-            "json",
-        )
+        r = verify_json(tmp_path, _cites("bl.attacker-chosen.example"), server.nameserver)
         asked = list(server.queries)
     finally:
         server.close()
@@ -602,17 +582,6 @@ def test_verify_never_queries_a_zone_only_the_bounce_names(tmp_path):
 def test_verify_zone_lets_the_user_verify_a_list_the_catalogue_does_not_know(tmp_path, rbldnsd):
     zone = "bl.local-list.example"
     server = rbldnsd([RbldnsdZone(zone, "ip4set", [":127.0.0.2:", "127.0.0.2", RELAY])])
-    r = bounce_rate(
-        "--dir",
-        str(write_dir(tmp_path / "b", [_cites(zone)])),
-        "--verify",
-        "--verify-zone",
-        zone,
-        "-n",
-        server.nameserver,
-        "--allow-nonglobal",
-        "--format",
-        "json",
-    )
+    r = verify_json(tmp_path, _cites(zone), server.nameserver, "--verify-zone", zone)
     [citation] = r.json["citations"]
     assert citation["now"] == "still listed" and r.code == 2
