@@ -21,7 +21,7 @@ import pytest
 
 from tests.support.fixtures import make_bounces as mk
 from tests.support.lab import LISTED_IP
-from tests.support.plugin_runner import BIN, run_plugin
+from tests.support.plugin_runner import BIN, as_user_command, run_plugin
 from tests.support.servers.rbldnsd import ip4set
 
 ZONE = "psbl.surriel.com"
@@ -191,12 +191,13 @@ def test_a_state_directory_that_cannot_exist_only_adds_a_note(psbl, tmp_path):
 def test_no_state_directory_at_all_only_adds_a_note(psbl, tmp_path):
     """As under a monitoring daemon: no HOME, no XDG_STATE_HOME, /var/lib/mailrep not the
     user's (the test runs the plugin as nobody, who cannot create it)."""
+    command, user_env = as_user_command("nobody", "check_dnsbl")
     env = {k: v for k, v in os.environ.items() if k not in ("HOME", "XDG_STATE_HOME")}
-    argv = [str(BIN / "check_dnsbl"), "-n", psbl.nameserver, "--allow-nonglobal", "-z", ZONE]
+    argv = [*command, "-n", psbl.nameserver, "--allow-nonglobal", "-z", ZONE]
     proc = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv, "-H", LISTED_IP],
+        [*argv, "-H", LISTED_IP],
         capture_output=True,
-        env=env,
+        env={**env, **user_env},
         timeout=30,
     )
     out = proc.stdout.decode()

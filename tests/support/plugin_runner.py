@@ -20,6 +20,46 @@ from pathlib import Path
 from typing import Any
 
 BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[2]
+_STAGE: list[Path] = []
+
+
+def readable_copy() -> Path:
+    """The plugins and their runtime dependencies, copied where any user may read them.
+
+    The checkout may sit in a private (0700) directory, as root's home is, which a
+    monitoring user cannot enter; a run ``as_user`` uses this copy (made once per session)
+    with the same interpreter.
+    """
+    if not _STAGE:
+        import atexit
+        import shutil
+
+        import imapclient
+        import nagiosplugin
+
+        root = Path(tempfile.mkdtemp(prefix="mailrep-readable-"))
+        root.chmod(0o755)
+        skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(REPO / "plugins", root / "lib", ignore=skip)
+        for module in (nagiosplugin, imapclient):
+            source = Path(module.__file__ or "").parent
+            shutil.copytree(source, root / "lib" / source.name, ignore=skip)
+        for path in root.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        atexit.register(shutil.rmtree, root, True)
+        _STAGE.append(root)
+    return _STAGE[0]
+
+
+def as_user_command(user: str, name: str) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that run plugin ``name`` as ``user`` (setpriv, from
+    util-linux), as a monitoring daemon would, from :func:`readable_copy`."""
+    entry = pwd.getpwnam(user)
+    prefix = ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups"]
+    interpreter = getattr(sys, "_base_executable", sys.executable)
+    lib = readable_copy() / "lib"
+    return [*prefix, interpreter, "-B", "-s", "-m", name], {"PYTHONPATH": str(lib)}
 
 
 @dataclass
@@ -67,15 +107,14 @@ def run_plugin(
 ) -> PluginRun:
     """Run ``name`` (a console script of this venv) and check the plugin contract holds;
     ``as_user`` runs it as that user (setpriv, from util-linux), as a monitoring daemon would."""
-    prefix: list[str] = []
+    command, user_env = [str(BIN / name)], {}
     if as_user:
-        user = pwd.getpwnam(as_user)
-        prefix = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+        command, user_env = as_user_command(as_user, name)
     with tempfile.TemporaryDirectory(prefix="mailrep-state-") as state_home:
-        full_env = {**os.environ, "XDG_STATE_HOME": state_home, **(env or {})}
+        full_env = {**os.environ, "XDG_STATE_HOME": state_home, **user_env, **(env or {})}
         started = time.monotonic()
         proc = subprocess.run(
-            [*prefix, str(BIN / name), *args],
+            [*command, *args],
             capture_output=True,
             env=full_env,
             input=stdin,
