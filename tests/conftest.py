@@ -1,4 +1,5 @@
-"""Shared pytest configuration: every real-server harness registers its fixtures here."""
+"""Shared pytest configuration: every real-server harness (and the fake DNS server)
+registers its fixtures here."""
 
 import pytest
 
@@ -8,6 +9,7 @@ pytest_plugins = [
     "tests.support.servers.postfix",
     "tests.support.servers.unbound",
     "tests.support.servers.exim",
+    "tests.support.fakes.dns_server",
 ]
 
 

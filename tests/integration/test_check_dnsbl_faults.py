@@ -15,7 +15,6 @@ from mailrep.dns.addresses import query_name
 from mailrep.dnsbl import catalogue
 
 from tests.support.fakes.dns_server import (
-    FakeDnsServer,
     a_reply,
     by_type,
     cname_chain,
@@ -40,20 +39,6 @@ TEST_ENTRY = {(f"2.0.0.127.{ZONE}.", "A"): ["127.0.0.2"]}
 
 def dnsbl(ns: str, *args: str, **kw):
     return run_plugin("check_dnsbl", "-n", ns, "--allow-nonglobal", *args, **kw)
-
-
-@pytest.fixture
-def fake():
-    servers = []
-
-    def start(handler, **kw):
-        server = FakeDnsServer(handler, **kw)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def a_list_answering(ip: str, handler):

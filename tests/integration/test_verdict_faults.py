@@ -13,7 +13,7 @@ from pathlib import Path
 import dns.rcode
 import pytest
 
-from tests.support.fakes.dns_server import FakeDnsServer, rcode_reply, silent
+from tests.support.fakes.dns_server import rcode_reply, silent
 from tests.support.fakes.dns_zones import by_zone, everything_listed, listing
 from tests.support.lab import AV_RELAY, LISTED_IP
 from tests.support.plugin_runner import run_plugin
@@ -34,19 +34,6 @@ def dnsbl(ns: str, *args: str, **kw):
 
 def relay_chain(ns: str, *args: str, **kw):
     return run_plugin("check_relay_chain", "-n", ns, *args, **kw)
-
-
-@pytest.fixture
-def fake():
-    servers: list[FakeDnsServer] = []
-
-    def start(handler) -> FakeDnsServer:
-        servers.append(FakeDnsServer(handler))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 import dns.rrset
+import pytest
 
 Handler = Callable[[dns.message.Message], bytes | None]
 
@@ -289,3 +290,17 @@ def table(
 def nxdomain_for_everything() -> Handler:
     """What a resolver without Internet access, or a filtering one, says to every list."""
     return rcode_reply(dns.rcode.NXDOMAIN)
+
+
+@pytest.fixture
+def fake():
+    """Start FakeDnsServers for one test (``fake(handler, **kw)``); all closed after it."""
+    servers: list[FakeDnsServer] = []
+
+    def start(handler: Handler, **kw) -> FakeDnsServer:
+        servers.append(FakeDnsServer(handler, **kw))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()

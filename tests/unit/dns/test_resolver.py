@@ -8,7 +8,7 @@ import pytest
 from mailrep.dns import wire as dnswire
 from mailrep.dns.resolver import Question, StubResolver, parse_nameserver, system_nameservers
 
-from tests.support.fakes.dns_server import FakeDnsServer, a_reply, rcode_reply, silent
+from tests.support.fakes.dns_server import a_reply, rcode_reply, silent
 
 Q = Question("2.0.0.127.bl.test.", dnswire.TYPE_A)
 
@@ -19,20 +19,6 @@ def ask(server: str | list[str], question=Q, timeout=1.0, deadline=None):
         [parse_nameserver(s) for s in servers], query_timeout=timeout, deadline=deadline
     )
     return resolver.ask_all([question])[question]
-
-
-@pytest.fixture
-def fake():
-    servers = []
-
-    def start(handler):
-        server = FakeDnsServer(handler)
-        servers.append(server)
-        return server
-
-    yield start
-    for s in servers:
-        s.close()
 
 
 def test_answer_records_are_returned(fake):

@@ -8,7 +8,6 @@ from mailrep.dns import wire as dnswire
 from mailrep.dns.resolver import Question, StubResolver, parse_nameserver
 
 from tests.support.fakes.dns_server import (
-    FakeDnsServer,
     a_reply,
     cname_chain,
     cname_loop,
@@ -19,20 +18,6 @@ from tests.support.fakes.dns_server import (
 )
 
 Q = Question("2.0.0.127.bl.test.", dnswire.TYPE_A)
-
-
-@pytest.fixture
-def fake():
-    servers = []
-
-    def start(handler, **kw):
-        server = FakeDnsServer(handler, **kw)
-        servers.append(server)
-        return server
-
-    yield start
-    for s in servers:
-        s.close()
 
 
 def ask(*servers, timeout=1.0):
